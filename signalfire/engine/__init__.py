@@ -1,0 +1,1 @@
+"""Orchestration: the clock, background duties, and the pipelines between modules."""
