@@ -1,0 +1,1 @@
+"""The `signalfire` command: the composition root."""

@@ -1,0 +1,269 @@
+"""``signalfire …``: every command builds what it needs from settings, and nothing more."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from signalfire import __version__
+from signalfire.errors import ConfigError, SignalfireError
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from signalfire.config.settings import load_settings
+
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@contextmanager
+def _store(settings, *, migrate: bool = True) -> Iterator:  # type: ignore[no-untyped-def]
+    from signalfire.store import open_store
+
+    if settings.database_url is None:
+        settings.ensure_data_dir()
+    store = open_store(settings.resolved_database_url(), migrate=migrate)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from signalfire.engine.clock import system_clock
+
+    return system_clock()
+
+
+class _Group(click.Group):
+    """Turns Signalfire's own errors into one clear line and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            for line in exc.errors:
+                err.print(f"[red]error:[/red] {line}", highlight=False, markup=True)
+            sys.exit(2)
+        except SignalfireError as exc:
+            where = f"{exc.field}: " if exc.field else ""
+            err.print(f"[red]error:[/red] {where}{exc.message}", highlight=False)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="signalfire")
+def main() -> None:
+    """Signalfire: detect outages, tell users the truth, fast.
+
+    Settings come from SIGNALFIRE_* environment variables (see docs/configuration.md).
+    """
+
+
+def _configure_logging(settings) -> None:  # type: ignore[no-untyped-def]
+    from signalfire.logs import configure
+
+    configure(level=settings.log_level, fmt=settings.log_format)
+
+
+def _serve(settings, store, *, host: str, port: int, default_page: str | None) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from signalfire.web.app import create_app
+
+    app = create_app(store, base_url=settings.base_url, max_body_bytes=settings.max_body_bytes,
+                     default_page=default_page)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False,
+                server_header=False)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [SIGNALFIRE_HOST].")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port [SIGNALFIRE_PORT].")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the server: migrate the database, apply the page file, serve."""
+    settings = _settings(host=host, port=port)
+    _configure_logging(settings)
+    with _store(settings) as store:
+        if settings.page_file:
+            from signalfire.config.pagefile import apply_pagefile, load_pagefile
+
+            report = apply_pagefile(store, load_pagefile(settings.page_file), _now())
+            _print_report(report)
+        if not store.list_pages():
+            err.print("warning: no page is configured yet; set SIGNALFIRE_PAGE_FILE "
+                      "(see docs/configuration.md)")
+        _serve(settings, store, host=settings.host, port=settings.port, default_page=None)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port (default 8000).")
+def demo(host: str | None, port: int | None) -> None:
+    """Start a demo status page on SQLite: a short-video app with history, an incident
+    going on now and an upcoming maintenance."""
+    settings = _settings(host=host, port=port)
+    base = f"http://{settings.host}:{settings.port}"
+    settings = _settings(host=host, port=port, base_url=base)
+    _configure_logging(settings)
+    with _store(settings) as store:
+        from signalfire.sim.demo import seed_demo
+
+        if not store.list_pages():
+            seed_demo(store, now=_now())
+            out.print("Seeded the demo page 'Clipstream'.")
+        _, secret = store.create_token("demo", now=_now())
+        out.print(f"Data directory: {settings.data_dir.resolve()}")
+        out.print(f"Admin API token (shown once): {secret}")
+        out.print(f"Status page: {base}/  ·  API docs: {base}/api/docs", highlight=False)
+        out.print(f"Signalfire demo running at {base}", highlight=False)
+        _serve(settings, store, host=settings.host, port=settings.port, default_page="clipstream")
+
+
+# -- db ---------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    from signalfire.store.engine import current_revision
+
+    settings = _settings()
+    with _store(settings) as store:
+        out.print(f"database at revision {current_revision(store.engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    from signalfire.store.engine import current_revision
+
+    settings = _settings()
+    with _store(settings, migrate=False) as store:
+        out.print(current_revision(store.engine) or "empty (run: signalfire db upgrade)")
+
+
+# -- config -------------------------------------------------------------------------
+
+@main.group()
+def config() -> None:
+    """The page file (YAML) and settings."""
+
+
+@config.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def config_validate(file: Path) -> None:
+    """Check a page file and report every error with its key path."""
+    from signalfire.config.pagefile import load_pagefile
+
+    pagefile = load_pagefile(file)
+    pages = len(pagefile.pages)
+    out.print(f"{file}: ok ({pages} page{'s' if pages != 1 else ''})", highlight=False)
+
+
+@config.command("apply")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def config_apply(file: Path) -> None:
+    """Apply a page file to the database now (``serve`` also does this at start)."""
+    from signalfire.config.pagefile import apply_pagefile, load_pagefile
+
+    pagefile = load_pagefile(file)
+    with _store(_settings()) as store:
+        _print_report(apply_pagefile(store, pagefile, _now()))
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    for line in report.created:
+        out.print(f"created {line}", highlight=False)
+    for line in report.updated:
+        out.print(f"updated {line}", highlight=False)
+    for line in report.kept:
+        err.print(f"warning: {line} is not in the page file; kept (delete it through the API)",
+                  highlight=False)
+    if not report.changed:
+        out.print("nothing to change")
+
+
+# -- tokens ---------------------------------------------------------------------------
+
+@main.group()
+def token() -> None:
+    """API tokens for the admin API."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who or what uses the token.")
+def token_create(name: str) -> None:
+    """Create a token and print it. It is shown once; only its hash is stored."""
+    with _store(_settings()) as store:
+        _, secret = store.create_token(name, now=_now())
+    click.echo(secret)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens (never their secrets)."""
+    with _store(_settings()) as store:
+        table = Table("id", "name", "created", "last used")
+        for t in store.list_tokens():
+            table.add_row(t.id, t.name, t.created_at.isoformat(timespec="seconds"),
+                          t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "-")
+        out.print(table)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id."""
+    with _store(_settings()) as store:
+        store.revoke_token(token_id)
+    out.print(f"revoked {token_id}")
+
+
+# -- import -----------------------------------------------------------------------------
+
+@main.group(name="import")
+def import_() -> None:
+    """Bring history from elsewhere."""
+
+
+@import_.command("statuspage-feed")
+@click.argument("source")
+@click.option("--page", "page_slug", default=None,
+              help="Slug of the page to import into (default: the first page).")
+def import_statuspage_feed(source: str, page_slug: str | None) -> None:
+    """Import a Statuspage page's incident history from its Atom/RSS feed (file or URL)."""
+    from signalfire.importers.statuspage_feed import import_feed
+
+    with _store(_settings()) as store:
+        pages = store.list_pages()
+        if page_slug:
+            page = store.get_page(page_slug)
+        elif pages:
+            page = pages[0]
+        else:
+            raise ConfigError("no page to import into: apply a page file first "
+                              "(signalfire config apply FILE)")
+        report = import_feed(store, page.id, source)
+    out.print(f"imported {report.imported} incidents into '{page.slug}', "
+              f"skipped {report.skipped} already there", highlight=False)
+    for line in report.failed:
+        err.print(f"warning: {line}", highlight=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Bringing history kept elsewhere into Signalfire (an existing Statuspage page's feed)."""

@@ -1,0 +1,1 @@
+"""What the public sees, as data and documents: feeds, badges, rendered update texts."""

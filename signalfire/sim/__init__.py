@@ -1,0 +1,1 @@
+"""Simulated service and crowd for the demo and the tests."""

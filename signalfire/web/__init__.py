@@ -1,0 +1,1 @@
+"""The ASGI application: public pages and API, admin API."""

@@ -1,0 +1,111 @@
+"""``create_app``: the composition root of the web side.
+
+It takes a ready Store and clock (built by the CLI from settings) and returns
+the ASGI application: the public fast path in front of FastAPI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from signalfire import __version__
+from signalfire.engine.clock import Clock, system_clock
+from signalfire.publish.html import HtmlRenderer
+from signalfire.publish.site import Publisher, topics_for
+from signalfire.store import Store
+from signalfire.web import admin, problems
+from signalfire.web.admin import Services
+from signalfire.web.cache import RenderCache
+from signalfire.web.limits import BodyLimit
+from signalfire.web.public import PageDirectory, PublicSite
+from signalfire.web.public_docs import router as public_docs_router
+
+log = logging.getLogger("signalfire.web")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "publish" / "static"
+
+
+def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
+               clock: Clock = system_clock, max_body_bytes: int = 1_000_000,
+               default_page: str | None = None, background: bool = True,
+               tick_s: float = 10.0) -> ASGIApp:
+    cache = RenderCache()
+    pages = PageDirectory(store, default_page)
+    publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
+    svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if background:
+            tasks.append(asyncio.create_task(_maintenance_ticker(svc, tick_s)))
+            if not store.is_sqlite:
+                tasks.append(asyncio.create_task(_revision_watcher(svc)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    api = FastAPI(
+        title="Signalfire", version=__version__, lifespan=lifespan,
+        docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+        description="Admin API (`/api/v1`, bearer token) and the public Statuspage-compatible "
+                    "API (`/api/v2`).",
+    )
+    api.state.services = svc
+    problems.install(api)
+    api.include_router(admin.router)
+    api.include_router(public_docs_router)
+    api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @api.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        store.revision()
+        return {"status": "ok"}
+
+    site = PublicSite(api, publisher=publisher, cache=cache, pages=pages)
+    return BodyLimit(site, max_bytes=max_body_bytes)
+
+
+async def _maintenance_ticker(svc: Services, every_s: float) -> None:
+    """Move maintenance windows along at their times, without anyone pressing a button."""
+    while True:
+        try:
+            moved = await anyio.to_thread.run_sync(
+                lambda: svc.store.advance_maintenance(svc.clock()))
+            for incident_id in moved:
+                m = svc.store.get_incident(incident_id)
+                svc.cache.invalidate(topics_for(m.page_id, "maintenance", "components",
+                                                f"incident:{incident_id}"))
+                log.info("event=maintenance_advanced id=%s status=%s", m.id, m.status.value)
+        except Exception:  # keep ticking: one bad round must not stop the schedule
+            log.exception("event=maintenance_tick_failed")
+        await asyncio.sleep(every_s)
+
+
+async def _revision_watcher(svc: Services, every_s: float = 2.0) -> None:
+    """With several nodes on one PostgreSQL, drop the cache when another node wrote."""
+    seen = await anyio.to_thread.run_sync(svc.store.revision)
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            now = await anyio.to_thread.run_sync(svc.store.revision)
+        except Exception:
+            log.exception("event=revision_check_failed")
+            continue
+        if now != seen:
+            seen = now
+            svc.pages.refresh()
+            svc.cache.clear()

@@ -1,0 +1,135 @@
+"""The public read side, served straight from rendered bytes.
+
+This sits in front of the FastAPI application as a bare ASGI layer: a GET of a
+public document never goes through routing, validation or the database once it
+is rendered, which is what keeps the page up when everyone opens it at once.
+Every other request falls through to FastAPI.
+
+URLs: the default page lives at ``/``; every page also lives at ``/p/<slug>/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from signalfire.domain.model import Page
+from signalfire.errors import NotFound, SignalfireError
+from signalfire.publish.site import Publisher, Rendered
+from signalfire.store import Store
+from signalfire.web.cache import RenderCache
+
+log = logging.getLogger("signalfire.web")
+
+_NOT_FOUND_HTML = (b"<!doctype html><meta charset=utf-8><title>Not found</title>"
+                   b"<p>There is nothing here. <a href='/'>Back to the status page</a>.")
+
+
+class PageDirectory:
+    """Which pages exist, by slug, and which one is served at ``/``."""
+
+    def __init__(self, store: Store, default_slug: str | None = None) -> None:
+        self.store = store
+        self.default_slug = default_slug
+        self._lock = threading.Lock()
+        self._by_slug: dict[str, Page] | None = None
+        self._default: Page | None = None
+
+    def refresh(self) -> None:
+        pages = self.store.list_pages()
+        by_slug = {p.slug: p for p in pages}
+        default = by_slug.get(self.default_slug or "") or (pages[0] if pages else None)
+        with self._lock:
+            self._by_slug, self._default = by_slug, default
+
+    def lookup(self, slug: str | None) -> Page | None:
+        if self._by_slug is None:
+            self.refresh()
+        if slug is None:
+            return self._default
+        return (self._by_slug or {}).get(slug)
+
+    @property
+    def default_id(self) -> str | None:
+        return self._default.id if self._default else None
+
+
+class PublicSite:
+    def __init__(self, app: ASGIApp, *, publisher: Publisher, cache: RenderCache,
+                 pages: PageDirectory) -> None:
+        self.app = app
+        self.publisher = publisher
+        self.cache = cache
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        slug = None
+        if path.startswith("/p/"):
+            slug, _, rest = path[3:].partition("/")
+            path = "/" + rest
+        if not self.publisher.is_public_path(path):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        # Only the history's page number changes a document; any other query
+        # (cache busters) maps to the same cached bytes.
+        number = ""
+        if path == "/history" and query:
+            number = parse_qs(query.decode("latin-1")).get("page", [""])[0][:6]
+        key = f"{slug or ''}|{path}|{number}"
+        rendered = self.cache.get(key)
+        if rendered is None:
+            page = self.pages.lookup(slug)
+            if page is None:
+                await self._send_error(send, scope, 404, "no such page")
+                return
+            page_url = self.publisher.page_url(page, self.pages.default_id)
+            try:
+                rendered = await self.cache.get_or_render(
+                    key, lambda: self.publisher.render(page, path, {"page": number},
+                                                       page_url=page_url))
+            except NotFound as exc:
+                await self._send_error(send, scope, 404, exc.message)
+                return
+            except SignalfireError as exc:
+                await self._send_error(send, scope, exc.status_code, exc.message)
+                return
+        await self._send(scope, send, rendered)
+
+    async def _send(self, scope: Scope, send: Send, r: Rendered) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == b"if-none-match" and value.decode("latin-1") == r.etag:
+                await send({"type": "http.response.start", "status": 304,
+                            "headers": [(b"etag", r.etag.encode())]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        headers = [
+            (b"content-type", r.content_type.encode()),
+            (b"content-length", str(len(r.body)).encode()),
+            (b"etag", r.etag.encode()),
+            (b"cache-control", b"public, max-age=10"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"access-control-allow-origin", b"*"),
+        ]
+        await send({"type": "http.response.start", "status": r.status, "headers": headers})
+        await send({"type": "http.response.body",
+                    "body": b"" if scope["method"] == "HEAD" else r.body})
+
+    async def _send_error(self, send: Send, scope: Scope, status: int, reason: str) -> None:
+        if scope["path"].endswith(".json"):
+            import json
+
+            body = json.dumps({"error": reason, "field": None, "status": status}).encode()
+            ctype = b"application/problem+json"
+        else:
+            body, ctype = _NOT_FOUND_HTML, b"text/html; charset=utf-8"
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

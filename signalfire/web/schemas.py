@@ -1,0 +1,195 @@
+"""Request and response bodies of the admin API. Unknown fields are refused, so a
+typo (``stauts``) is an error that names itself, not a silent no-op."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from signalfire.domain.status import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,32}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PagePatch(Strict):
+    name: Name | None = None
+    url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    description: Text | None = None
+    time_zone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class GroupIn(Strict):
+    name: Name
+    description: Text = ""
+    position: int = Field(0, ge=0, le=100_000)
+
+
+class GroupPatch(Strict):
+    name: Name | None = None
+    description: Text | None = None
+    position: int | None = Field(None, ge=0, le=100_000)
+
+
+class ComponentIn(Strict):
+    name: Name
+    description: Text = ""
+    status: ComponentStatus = ComponentStatus.OPERATIONAL
+    group_id: Id | None = None
+    position: int = Field(0, ge=0, le=100_000)
+    only_show_if_degraded: bool = False
+    showcase: bool = True
+
+
+class ComponentPatch(Strict):
+    name: Name | None = None
+    description: Text | None = None
+    status: ComponentStatus | None = None
+    group_id: Id | None = None
+    position: int | None = Field(None, ge=0, le=100_000)
+    only_show_if_degraded: bool | None = None
+    showcase: bool | None = None
+
+
+ComponentStatuses = Annotated[dict[Id, ComponentStatus], Field(max_length=500)]
+
+
+class IncidentIn(Strict):
+    name: Title
+    status: IncidentStatus = IncidentStatus.INVESTIGATING
+    impact: Impact | None = Field(None, description="none, minor, major or critical; "
+                                  "derived from the component statuses when left out")
+    body: Body
+    components: ComponentStatuses = Field(default_factory=dict)
+    started_at: AwareDatetime | None = None
+
+
+class IncidentUpdateIn(Strict):
+    status: IncidentStatus
+    body: Body
+    components: ComponentStatuses = Field(default_factory=dict)
+    impact: Impact | None = None
+
+
+class IncidentPatch(Strict):
+    name: Title | None = None
+    impact: Impact | None = None
+    confirmed: bool | None = Field(None, description="true marks an auto-detected incident "
+                                   "as confirmed by a person")
+
+
+class MaintenanceIn(Strict):
+    name: Title
+    body: Body
+    scheduled_for: AwareDatetime
+    scheduled_until: AwareDatetime
+    components: Annotated[list[Id], Field(max_length=500)] = Field(default_factory=list)
+
+
+class MaintenanceUpdateIn(Strict):
+    status: MaintenanceStatus
+    body: Body
+
+
+class MaintenancePatch(Strict):
+    name: Title | None = None
+    scheduled_for: AwareDatetime | None = None
+    scheduled_until: AwareDatetime | None = None
+
+
+# -- responses ------------------------------------------------------------------------
+
+
+class PageOut(BaseModel):
+    id: str
+    slug: str
+    name: str
+    url: str
+    time_zone: str
+    description: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class GroupOut(BaseModel):
+    id: str
+    page_id: str
+    name: str
+    description: str
+    position: int
+    created_at: str | None
+    updated_at: str | None
+
+
+class ComponentOut(BaseModel):
+    id: str
+    page_id: str
+    group_id: str | None
+    name: str
+    description: str | None
+    status: ComponentStatus
+    position: int
+    showcase: bool
+    only_show_if_degraded: bool
+    start_date: str | None
+    group: bool
+    created_at: str | None
+    updated_at: str | None
+
+
+class AffectedComponentOut(BaseModel):
+    code: str
+    name: str
+    old_status: ComponentStatus
+    new_status: ComponentStatus
+
+
+class UpdateOut(BaseModel):
+    id: str
+    incident_id: str
+    status: str
+    body: str
+    created_at: str | None
+    updated_at: str | None
+    display_at: str | None
+    affected_components: list[AffectedComponentOut] | None
+
+
+class IncidentOut(BaseModel):
+    id: str
+    page_id: str
+    name: str
+    status: str
+    impact: Impact
+    shortlink: str
+    created_at: str | None
+    updated_at: str | None
+    started_at: str | None
+    monitoring_at: str | None
+    resolved_at: str | None
+    scheduled_for: str | None = None
+    scheduled_until: str | None = None
+    auto_detected: bool
+    incident_updates: list[UpdateOut]
+    components: list[ComponentOut]
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    created_at: str | None
+    last_used_at: str | None
+
+
+class Problem(BaseModel):
+    error: str
+    field: str | None
+    status: int
