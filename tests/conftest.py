@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -32,7 +32,7 @@ class FrozenClock:
 
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc))
+    return FrozenClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
 
 
 def _postgres_store() -> Iterator[Store]:

@@ -48,7 +48,7 @@ _COMPONENT_LABEL = {
 }
 
 
-def worst_status(statuses: "list[ComponentStatus] | tuple[ComponentStatus, ...]") -> ComponentStatus:
+def worst_status(statuses: list[ComponentStatus] | tuple[ComponentStatus, ...]) -> ComponentStatus:
     """The most severe of ``statuses``; operational when there are none."""
     return max(statuses, key=lambda s: s.severity, default=ComponentStatus.OPERATIONAL)
 

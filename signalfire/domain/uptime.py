@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from signalfire.domain.model import StatusChange
 from signalfire.domain.status import ComponentStatus
@@ -62,11 +62,11 @@ def daily_uptime(
     history: Sequence[StatusChange], *, days: int, now: datetime
 ) -> list[DayUptime]:
     """One entry per UTC day, oldest first, ending with today (up to ``now``)."""
-    today = now.astimezone(timezone.utc).date()
+    today = now.astimezone(UTC).date()
     result: list[DayUptime] = []
     for offset in range(days - 1, -1, -1):
         day = today - timedelta(days=offset)
-        start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
         end = min(start + timedelta(days=1), now)
         segs = _segments(history, start, end) if end > start else []
         if not segs:

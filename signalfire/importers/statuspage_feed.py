@@ -32,7 +32,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,6 +127,8 @@ class _TimelineParser(HTMLParser):
         self._small: list[str] | None = None
         self._label: list[str] | None = None
         self._awaiting_label = False
+        # Statuspage puts " - " between the status and the text; only there is it not text.
+        self._separator_possible = False
         self._hrefs: list[str | None] = []
 
     def _out(self, text: str) -> None:
@@ -134,6 +136,7 @@ class _TimelineParser(HTMLParser):
             self.updates[-1].body.append(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._separator_possible = False
         if tag == "small":
             self._small = []
         elif tag in ("strong", "b") and self._awaiting_label:
@@ -167,6 +170,7 @@ class _TimelineParser(HTMLParser):
             self.updates[-1].label = " ".join("".join(self._label).split())
             self._label = None
             self._awaiting_label = False
+            self._separator_possible = True
         elif tag in ("strong", "b"):
             self._out("**")
         elif tag in ("em", "i"):
@@ -182,6 +186,9 @@ class _TimelineParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         # Whitespace in HTML source is not layout: line breaks come from tags.
         data = re.sub(r"\s+", " ", data)
+        if self._separator_possible and data.strip():
+            data = re.sub(r"^ ?- ?", "", data)
+            self._separator_possible = False
         if self._small is not None:
             self._small.append(data)
         elif self._label is not None:
@@ -193,9 +200,7 @@ class _TimelineParser(HTMLParser):
 def _tidy_body(parts: Sequence[str]) -> str:
     text = "".join(parts)
     lines = [" ".join(line.split()) for line in text.split("\n")]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    # Statuspage separates the status from the text with " - ".
-    return re.sub(r"^-\s*", "", text)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def infer_update_time(text: str, published: datetime) -> datetime:
@@ -214,7 +219,7 @@ def infer_update_time(text: str, published: datetime) -> datetime:
     candidates = []
     for year in years:
         try:
-            candidates.append(datetime(year, month, day, hour, minute, tzinfo=timezone.utc))
+            candidates.append(datetime(year, month, day, hour, minute, tzinfo=UTC))
         except ValueError:  # Feb 29 outside a leap year, a 25:00
             continue
     if not candidates:
@@ -238,7 +243,7 @@ def _entry_time(entry: Any) -> datetime | None:
     # Membership, not .get(): feedparser warns when "updated" falls back to "published".
     for key in ("published_parsed", "updated_parsed"):
         if key in entry and entry[key] is not None:
-            return datetime(*entry[key][:6], tzinfo=timezone.utc)
+            return datetime(*entry[key][:6], tzinfo=UTC)
     return None
 
 

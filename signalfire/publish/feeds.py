@@ -12,8 +12,9 @@ the same history always gives the same bytes (and the same ETag).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from feedgen.feed import FeedGenerator
@@ -23,12 +24,19 @@ from signalfire.publish.markdown import render_markdown
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # An empty page with no timestamps still needs a fixed date, not "now".
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# XML 1.0 cannot carry most control characters at all, escaped or not; text
+# that came in with them (an import, an old row) must not break the feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def format_utc(at: datetime) -> str:
     """``Aug 21, 2026, 00:37 UTC``: month names fixed in English, whatever the locale."""
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     return f"{_MONTHS[at.month - 1]} {at.day}, {at.year}, {at:%H:%M} UTC"
 
 
@@ -57,9 +65,9 @@ def _feed(page: Page, incidents: Sequence[Incident], *, base_url: str,
                   default=page.updated_at or page.created_at or _EPOCH)
     fg = FeedGenerator()
     fg.id(self_url)
-    fg.title(f"{page.name} - Incident History")
-    fg.description(f"Incidents and maintenance reported on {page.name}'s status page")
-    fg.author({"name": page.name})
+    fg.title(_xml_safe(f"{page.name} - Incident History"))
+    fg.description(_xml_safe(f"Incidents and maintenance reported on {page.name}'s status page"))
+    fg.author({"name": _xml_safe(page.name)})
     fg.link(href=self_url, rel="self")
     # feedgen gives RSS's one <link> the last link set: the page, not the feed.
     fg.link(href=f"{base_url}/", rel="alternate")
@@ -71,11 +79,11 @@ def _feed(page: Page, incidents: Sequence[Incident], *, base_url: str,
         entry = fg.add_entry(order="append")
         entry.id(permalink)
         entry.guid(permalink, permalink=True)
-        entry.title(incident.name)
+        entry.title(_xml_safe(incident.name))
         entry.link(href=permalink, rel="alternate")
         entry.published(incident.created_at)
         entry.updated(incident.updated_at)
-        entry.content(timeline_html(incident), type="html")
+        entry.content(_xml_safe(timeline_html(incident)), type="html")
     return fg
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import date, datetime, timezone
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -10,6 +11,7 @@ from markupsafe import Markup
 
 from signalfire import __version__
 from signalfire.domain.model import Incident
+from signalfire.domain.uptime import DayUptime
 from signalfire.publish.view import PageView
 
 
@@ -20,8 +22,8 @@ def _when(value: datetime | None) -> str:
     return f"{v:%b} {v.day}, {v:%Y} · {v:%H:%M} UTC"
 
 
-def _day(value: datetime) -> str:
-    v = value.astimezone(timezone.utc)
+def _day(value: date) -> str:
+    v = value.astimezone(timezone.utc) if isinstance(value, datetime) else value
     return f"{v:%B} {v.day}, {v:%Y}"
 
 
@@ -41,6 +43,36 @@ def _duration(start: datetime, end: datetime | None) -> str:
     return f"{hours // 24} days {hours % 24} h"
 
 
+def _pct(value: float) -> str:
+    # Rounded down: 99.996% shown as "100.00%" would deny an outage the bars show.
+    # (The epsilon keeps 99.94, stored as 99.93999…, from becoming 99.93.)
+    return f"{math.floor(value * 100 + 1e-6) / 100:.2f}%"
+
+
+def _short_day(value: date) -> str:
+    return f"{value:%b} {value.day}"
+
+
+def _uptime_description(days: list[DayUptime]) -> str:
+    """The bar chart in words, for screen readers: which days had trouble and how bad."""
+    bad = [d for d in days if d.has_data and d.worst.severity > 0]
+    missing = sum(1 for d in days if not d.has_data)
+    parts = [f"{_short_day(d.day)}: {d.worst.label.lower()}, {_pct(d.uptime_pct)} uptime"
+             for d in bad]
+    if bad:
+        text = f"Not fully operational on {len(bad)} of {len(days)} days: {'; '.join(parts)}."
+    else:
+        text = f"Operational on all of the past {len(days)} days."
+    if missing:
+        text += f" No data for {missing} {'day' if missing == 1 else 'days'}."
+    return text
+
+
+def _component_names(component_ids: tuple[str, ...], view: PageView) -> list[str]:
+    """Names of the components an incident affects, skipping any deleted since."""
+    return [c.name for c in map(view.component, component_ids) if c is not None]
+
+
 def _markdown(text: str) -> Markup:
     from signalfire.publish.markdown import render_markdown
 
@@ -54,8 +86,10 @@ class HtmlRenderer:
             autoescape=select_autoescape(["html"]),
             trim_blocks=True, lstrip_blocks=True,
         )
-        self.env.filters.update(when=_when, day=_day, iso=_iso, markdown=_markdown)
-        self.env.globals.update(duration=_duration, version=__version__)
+        self.env.filters.update(when=_when, day=_day, iso=_iso, markdown=_markdown, pct=_pct,
+                                component_names=_component_names)
+        self.env.globals.update(duration=_duration, version=__version__,
+                                uptime_description=_uptime_description)
 
     def _render(self, template: str, **context: Any) -> bytes:
         return self.env.get_template(template).render(**context).encode()

@@ -175,8 +175,8 @@ class Publisher:
                              topics_for(page.id, "incidents", "maintenance"))
 
     def badge(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
-        from signalfire.publish.badge import status_badge
         from signalfire.domain.status import Indicator
+        from signalfire.publish.badge import status_badge
 
         v = self._view(page, page_url)
         svg = status_badge(page.name, Indicator(v.status_doc["indicator"]),

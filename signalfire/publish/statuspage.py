@@ -7,7 +7,7 @@ chat integrations, dashboards) read these unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from signalfire.domain.model import Component, ComponentGroup, Incident, IncidentUpdate, Page
@@ -19,7 +19,7 @@ def ts(value: datetime | None) -> str | None:
     """Statuspage writes times as ISO 8601 with milliseconds."""
     if value is None:
         return None
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

@@ -4,7 +4,7 @@ going on now and a maintenance window coming up."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from signalfire.config.pagefile import apply_pagefile, parse_pagefile
 from signalfire.domain.status import ComponentStatus, Impact, IncidentStatus
@@ -44,7 +44,8 @@ pages:
 _PAST = [
     ("Feed loading slowly", ["Feed"], ComponentStatus.DEGRADED_PERFORMANCE, [
         (IncidentStatus.INVESTIGATING, "We are looking into reports of the feed loading slowly."),
-        (IncidentStatus.IDENTIFIED, "A cache cluster in one region is overloaded; we are adding capacity."),
+        (IncidentStatus.IDENTIFIED,
+         "A cache cluster in one region is overloaded; we are adding capacity."),
         (IncidentStatus.RESOLVED, "The feed loads at normal speed again."),
     ]),
     ("Some users cannot log in", ["Login"], ComponentStatus.PARTIAL_OUTAGE, [
@@ -53,7 +54,8 @@ _PAST = [
         (IncidentStatus.RESOLVED, "Logging in works for everyone again."),
     ]),
     ("Video uploads stuck in processing", ["Video upload"], ComponentStatus.PARTIAL_OUTAGE, [
-        (IncidentStatus.INVESTIGATING, "New uploads are stuck at *Processing*. Already published videos are not affected."),
+        (IncidentStatus.INVESTIGATING,
+         "New uploads are stuck at *Processing*. Already published videos are not affected."),
         (IncidentStatus.IDENTIFIED, "The transcoding queue stalled after a deploy; we are rolling it back."),
         (IncidentStatus.RESOLVED, "The backlog is processed and new uploads publish within a minute."),
     ]),
@@ -132,4 +134,4 @@ def seed_demo(store: Store, *, now: datetime, seed: int = 7) -> str:
 
 
 def demo_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

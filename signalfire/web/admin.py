@@ -52,9 +52,11 @@ def require_token(
 
 
 Svc = Annotated[Services, Depends(services)]
+_PROBLEM = {"application/problem+json": {"schema": s.Problem.model_json_schema()}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": s.Problem, "description": why}
-    for code, why in [(401, "missing or wrong token"), (404, "unknown id"),
+    code: {"description": why, "content": _PROBLEM}
+    for code, why in [(400, "the body cannot be read (not UTF-8 JSON)"),
+                      (401, "missing or wrong token"), (404, "unknown id"),
                       (409, "a status change the rules forbid"), (413, "body too large"),
                       (422, "invalid field, named in the reply")]
 }
@@ -368,4 +370,4 @@ def delete_maintenance(page_id: str, maintenance_id: str, svc: Svc) -> Response:
     return Response(status_code=204)
 
 
-__all__ = ["router", "Services", "IncidentStatus", "MaintenanceStatus"]
+__all__ = ["IncidentStatus", "MaintenanceStatus", "Services", "router"]

@@ -54,6 +54,8 @@ class PageDirectory:
 
     @property
     def default_id(self) -> str | None:
+        if self._by_slug is None:
+            self.refresh()
         return self._default.id if self._default else None
 
 

@@ -3,16 +3,32 @@ typo (``stauts``) is an error that names itself, not a silent no-op."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from signalfire.domain.status import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _printable(value: str) -> str:
+    # Control characters cannot travel in feeds (XML) or show on a page; refuse
+    # them at the door rather than publish something that breaks a reader.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Printable = AfterValidator(_printable)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 Printable]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+                  Printable]
+Text = Annotated[str, StringConstraints(max_length=20_000), Printable]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+                 Printable]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,32}$")]
 
 

@@ -87,8 +87,8 @@ def test_it_reports_every_bad_variable_at_once():
                        "SIGNALFIRE_SECRET_KEY": "a", "SIGNALFIRE_SECRET_KEY_FILE": "/run/key"})
 
     assert caught.value.errors == [
-        "SIGNALFIRE_SECRET_KEY: set both SIGNALFIRE_SECRET_KEY and "
-        "SIGNALFIRE_SECRET_KEY_FILE; set only one",
+        ("SIGNALFIRE_SECRET_KEY: set both SIGNALFIRE_SECRET_KEY and "
+        "SIGNALFIRE_SECRET_KEY_FILE; set only one"),
         "SIGNALFIRE_PORT: must be an integer between 1 and 65535, got 'http'",
         "SIGNALFIRE_LOG_FORMAT: must be one of text, json, got 'xml'",
     ]

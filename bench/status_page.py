@@ -1,0 +1,331 @@
+"""How fast is the cached public status page, next to the fastest thing uvicorn can serve?
+
+Run: ``.venv/bin/python bench/status_page.py [--duration 10] [--connections 256] [--threads 2]``
+
+It starts two servers on 127.0.0.1, each in its own process with the uvicorn
+settings of ``signalfire serve`` (see ``_serve.py``):
+
+- a bare ASGI hello-world (``_hello.py``), the practical limit of the stack;
+- the real Signalfire app on a fresh SQLite database seeded with the demo page.
+
+Each URL is warmed with a few requests, then loaded by ``wrk --latency`` for
+``--duration`` seconds. With two or more cores the servers are pinned to core 0
+and wrk to core 1, so that neither steals the other's CPU. Any non-2xx/3xx answer
+or socket error fails the run (exit 1). The last line printed is one JSON object
+for scripts; docs/benchmarks.md explains the numbers and the goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+HOST = "127.0.0.1"  # the only address this benchmark ever sends traffic to
+GOAL_RATIO = 0.80
+GOAL_P99_MS = 50.0
+WARMUP_REQUESTS = 50
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 5.0
+
+
+class BenchError(Exception):
+    """The benchmark could not measure what it claims to: no numbers are printed."""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx_3xx: int
+    socket_errors: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    port: int
+    path: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}{self.path}"
+
+
+# -- wrk ----------------------------------------------------------------------------
+
+_TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_duration_ms(text: str) -> float:
+    """wrk prints times as ``812.00us``, ``4.51ms``, ``1.02s`` or ``1.00m``."""
+    match = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
+    if match is None:
+        raise BenchError(f"wrk printed a time we cannot read: {text!r}")
+    return float(match.group(1)) * _TIME_UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"^Requests/sec:\s+([0-9.]+)", output, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if rps is None or p50 is None or p99 is None or total is None:
+        raise BenchError(f"wrk output lacks Requests/sec or the --latency lines:\n{output}")
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     output)
+    errors = dict(zip(("connect", "read", "write", "timeout"),
+                      (int(n) for n in sock.groups()))) if sock else {}
+    return WrkResult(requests_per_s=float(rps.group(1)), p50_ms=parse_duration_ms(p50.group(1)),
+                     p99_ms=parse_duration_ms(p99.group(1)), requests=int(total.group(1)),
+                     non_2xx_3xx=int(non2xx.group(1)) if non2xx else 0, socket_errors=errors)
+
+
+def run_wrk(wrk: str, url: str, *, threads: int, connections: int, duration_s: int,
+            pin: list[str]) -> WrkResult:
+    argv = [*pin, wrk, f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", url]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s + 30)
+    except subprocess.TimeoutExpired as exc:  # run() has killed wrk already
+        raise BenchError(f"wrk did not finish within {duration_s + 30} s on {url}") from exc
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed on {url} (exit {done.returncode}):\n{done.stderr}")
+    result = parse_wrk(done.stdout)
+    # A non-2xx answer is an error page measured as if it were the document; a
+    # timed-out request is left out of wrk's latency histogram. Either makes
+    # the numbers lie, so neither is tolerated.
+    if result.non_2xx_3xx:
+        raise BenchError(f"{result.non_2xx_3xx} non-2xx/3xx responses from {url}")
+    if any(result.socket_errors.values()):
+        raise BenchError(f"socket errors from {url}: {result.socket_errors}")
+    if result.requests == 0:
+        raise BenchError(f"wrk completed no request on {url}")
+    return result
+
+
+# -- servers --------------------------------------------------------------------------
+
+class Server:
+    """One ``_serve.py`` process; ``stop()`` ends it, politely first, within bounded time."""
+
+    def __init__(self, name: str, args: list[str], *, pin: list[str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [*pin, sys.executable, str(BENCH_DIR / "_serve.py"), *args],
+            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
+            start_new_session=True)  # a Ctrl-C reaches us, and we stop it ourselves
+        self.port = self._read_port()
+
+    def _read_port(self) -> int:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+                raise BenchError(f"{self.name} server did not start: {self.log_tail()}")
+            chunk = os.read(self.proc.stdout.fileno(), 64)
+            if not chunk:
+                raise BenchError(f"{self.name} server exited: {self.log_tail()}")
+            line += chunk
+        match = re.fullmatch(rb"port=(\d+)\n", line)
+        if match is None:
+            raise BenchError(f"{self.name} server said {line!r} instead of its port")
+        return int(match.group(1))
+
+    def wait_ready(self, path: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name} server exited: {self.log_tail()}")
+            with contextlib.suppress(OSError):
+                status, _ = fetch(self.port, path)
+                if status == 200:
+                    return
+            time.sleep(0.1)
+        raise BenchError(f"{self.name} server never answered {path}: {self.log_tail()}")
+
+    def log_tail(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-2000:] or "(no output)"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # uvicorn shuts down cleanly on SIGTERM
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self._log.close()
+
+
+def fetch(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def warm(target: Target) -> int:
+    """A few requests on one kept-alive connection; returns the body size in bytes."""
+    conn = http.client.HTTPConnection(HOST, target.port, timeout=5)
+    size = 0
+    try:
+        for _ in range(WARMUP_REQUESTS):
+            conn.request("GET", target.path)
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise BenchError(f"{target.url} answered {response.status} while warming up")
+            size = len(body)
+    finally:
+        conn.close()
+    return size
+
+
+def seed_database(path: Path) -> str:
+    from signalfire.sim.demo import seed_demo
+    from signalfire.store import open_store
+
+    url = f"sqlite:///{path}"
+    store = open_store(url)
+    try:
+        seed_demo(store, now=datetime.now(timezone.utc))
+    finally:
+        store.close()
+    return url
+
+
+@contextlib.contextmanager
+def servers(db_url: str, *, pin: list[str], log_dir: Path) -> Iterator[dict[str, Server]]:
+    started: list[Server] = []
+    try:
+        started.append(Server("hello", ["hello"], pin=pin, log_dir=log_dir))
+        started.append(Server("signalfire", ["signalfire", db_url], pin=pin, log_dir=log_dir))
+        yield {s.name: s for s in started}
+    finally:
+        for server in started:
+            server.stop()
+
+
+# -- the run --------------------------------------------------------------------------
+
+def cpu_pins() -> tuple[list[str], list[str]]:
+    """``taskset`` prefixes for (servers, wrk); none when there is nothing to split."""
+    taskset = shutil.which("taskset")
+    cores = sorted(os.sched_getaffinity(0))
+    if taskset is None or len(cores) < 2:
+        return [], []
+    return [taskset, "-c", str(cores[0])], [taskset, "-c", str(cores[1])]
+
+
+def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list[list[str]]]:
+    server_pin, wrk_pin = cpu_pins()
+    with tempfile.TemporaryDirectory(prefix="signalfire-bench-") as tmp:
+        db_url = seed_database(Path(tmp) / "bench.db")
+        with servers(db_url, pin=server_pin, log_dir=Path(tmp)) as running:
+            targets = {
+                "hello": Target("hello", running["hello"].port, "/"),
+                "summary": Target("signalfire", running["signalfire"].port,
+                                  "/api/v2/summary.json"),
+                "page": Target("signalfire", running["signalfire"].port, "/"),
+            }
+            running["hello"].wait_ready("/")
+            running["signalfire"].wait_ready("/api/v2/summary.json")
+            results: dict[str, WrkResult] = {}
+            sizes: dict[str, int] = {}
+            for key, target in targets.items():
+                sizes[key] = warm(target)
+                results[key] = run_wrk(wrk, target.url, threads=args.threads,
+                                       connections=args.connections,
+                                       duration_s=args.duration, pin=wrk_pin)
+    hello = results["hello"].requests_per_s
+    summary: dict[str, object] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "hello_rps": round(hello, 1),
+        "summary_rps": round(results["summary"].requests_per_s, 1),
+        "page_rps": round(results["page"].requests_per_s, 1),
+        "summary_ratio": round(results["summary"].requests_per_s / hello, 3),
+        "page_ratio": round(results["page"].requests_per_s / hello, 3),
+        "hello_p99_ms": round(results["hello"].p99_ms, 2),
+        "summary_p99_ms": round(results["summary"].p99_ms, 2),
+        "page_p99_ms": round(results["page"].p99_ms, 2),
+        "hello_bytes": sizes["hello"],
+        "summary_bytes": sizes["summary"],
+        "page_bytes": sizes["page"],
+        "connections": args.connections,
+        "threads": args.threads,
+        "duration_s": args.duration,
+        "pinned": bool(server_pin),
+        "cpus": os.cpu_count(),
+    }
+    summary["goal_met"] = (summary["summary_ratio"] >= GOAL_RATIO  # type: ignore[operator]
+                           and summary["summary_p99_ms"] < GOAL_P99_MS)  # type: ignore[operator]
+    rows = [[key, targets[key].url, str(sizes[key]), f"{r.requests_per_s:,.0f}",
+             f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.requests_per_s / hello:.0%}"]
+            for key, r in results.items()]
+    return summary, rows
+
+
+def print_table(rows: list[list[str]]) -> None:
+    header = ["what", "url", "bytes", "req/s", "p50 ms", "p99 ms", "of hello"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                        for i, (cell, w) in enumerate(zip(row, widths))))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per URL (10)")
+    parser.add_argument("--connections", type=int, default=256, help="open connections (256)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    args = parser.parse_args(argv)
+    if min(args.duration, args.connections, args.threads) < 1:
+        parser.error("--duration, --connections and --threads must be at least 1")
+    if args.connections < args.threads:
+        parser.error("wrk needs at least one connection per thread")
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("error: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
+        return 1
+    try:
+        summary, rows = measure(args, wrk)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print_table(rows)
+    verdict = "met" if summary["goal_met"] else "MISSED"
+    print(f"goal (summary.json >= {GOAL_RATIO:.0%} of hello, p99 < {GOAL_P99_MS:g} ms "
+          f"at {args.connections} connections): {verdict}")
+    print(json.dumps(summary, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
