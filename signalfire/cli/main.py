@@ -14,8 +14,8 @@ from rich.table import Table
 from signalfire import __version__
 from signalfire.errors import ConfigError, SignalfireError
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def _settings(**overrides: object):  # type: ignore[no-untyped-def]

@@ -50,7 +50,8 @@ _PAST = [
     ]),
     ("Some users cannot log in", ["Login"], ComponentStatus.PARTIAL_OUTAGE, [
         (IncidentStatus.INVESTIGATING, "Some users see an error when logging in. We are investigating."),
-        (IncidentStatus.MONITORING, "A fix is rolled out and logins are recovering. We are watching closely."),
+        (IncidentStatus.MONITORING,
+         "A fix is rolled out and logins are recovering. We are watching closely."),
         (IncidentStatus.RESOLVED, "Logging in works for everyone again."),
     ]),
     ("Video uploads stuck in processing", ["Video upload"], ComponentStatus.PARTIAL_OUTAGE, [
