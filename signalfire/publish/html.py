@@ -27,6 +27,10 @@ def _day(value: date) -> str:
     return f"{v:%B} {v.day}, {v:%Y}"
 
 
+def _month(value: datetime) -> str:
+    return f"{value.astimezone(timezone.utc):%B %Y}"
+
+
 def _iso(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).isoformat() if value else ""
 
@@ -86,7 +90,7 @@ class HtmlRenderer:
             autoescape=select_autoescape(["html"]),
             trim_blocks=True, lstrip_blocks=True,
         )
-        self.env.filters.update(when=_when, day=_day, iso=_iso, markdown=_markdown, pct=_pct,
+        self.env.filters.update(when=_when, day=_day, iso=_iso, markdown=_markdown, pct=_pct, month=_month,
                                 component_names=_component_names)
         self.env.globals.update(duration=_duration, version=__version__,
                                 uptime_description=_uptime_description)

@@ -198,10 +198,12 @@ def test_history_lists_past_incidents_page_by_page(visit: Any, live_server: Any)
     assert page.get_by_role("heading", level=1).inner_text() == "Incident history"
     pager = page.get_by_role("navigation", name="History pages")
     assert "Page 1 of 2" in pager.inner_text()
-    titles = page.locator(".past-incident h2").all_inner_texts()
+    titles = page.locator(".past-incident h3").all_inner_texts()
     assert len(titles) == 20
     assert titles[0] == INCIDENT  # newest first, the open one included
     assert "Live streams dropping" in titles
+    months = page.get_by_role("heading", level=2).all_inner_texts()
+    assert months[0] == f"{now:%B %Y}" and len(months) >= 3  # by month, newest first
     assert_headings_in_order(page)
     screenshot(page, "history.png")
 
@@ -209,7 +211,7 @@ def test_history_lists_past_incidents_page_by_page(visit: Any, live_server: Any)
     page.wait_for_load_state()
     assert page.url.endswith("/history?page=2")
     assert "Page 2 of 2" in pager.inner_text()
-    older = page.locator(".past-incident h2").all_inner_texts()
+    older = page.locator(".past-incident h3").all_inner_texts()
     assert len(older) == 7
     assert older[-1] == "Old incident 14"
     assert pager.get_by_role("link", name=re.compile("Newer")).is_visible()
