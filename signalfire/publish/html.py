@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,21 +18,21 @@ from signalfire.publish.view import PageView
 def _when(value: datetime | None) -> str:
     if value is None:
         return ""
-    v = value.astimezone(timezone.utc)
+    v = value.astimezone(UTC)
     return f"{v:%b} {v.day}, {v:%Y} · {v:%H:%M} UTC"
 
 
 def _day(value: date) -> str:
-    v = value.astimezone(timezone.utc) if isinstance(value, datetime) else value
+    v = value.astimezone(UTC) if isinstance(value, datetime) else value
     return f"{v:%B} {v.day}, {v:%Y}"
 
 
 def _month(value: datetime) -> str:
-    return f"{value.astimezone(timezone.utc):%B %Y}"
+    return f"{value.astimezone(UTC):%B %Y}"
 
 
 def _iso(value: datetime | None) -> str:
-    return value.astimezone(timezone.utc).isoformat() if value else ""
+    return value.astimezone(UTC).isoformat() if value else ""
 
 
 def _duration(start: datetime, end: datetime | None) -> str:
@@ -80,7 +80,7 @@ def _component_names(component_ids: tuple[str, ...], view: PageView) -> list[str
 def _markdown(text: str) -> Markup:
     from signalfire.publish.markdown import render_markdown
 
-    return Markup(render_markdown(text))  # noqa: S704 - sanitised by render_markdown
+    return Markup(render_markdown(text))
 
 
 class HtmlRenderer:

@@ -17,7 +17,7 @@ from signalfire.domain.rules import (
     impact_for_components,
 )
 from signalfire.domain.status import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
-from signalfire.errors import InputError, NotFound
+from signalfire.errors import InputError, NotFound, TransitionError
 from signalfire.store import schema as t
 
 if TYPE_CHECKING:
@@ -116,7 +116,15 @@ class IncidentsMixin:
                 values["resolved_at"] = None
             if status is IncidentStatus.MONITORING and current.monitoring_at is None:
                 values["monitoring_at"] = now
-            conn.execute(update(t.incidents).where(t.incidents.c.id == incident_id).values(**values))
+            # Conditional on the status we checked the transition against: if
+            # another writer (a second node's maintenance ticker, a colleague)
+            # moved the incident meanwhile, this update is refused, not doubled.
+            moved = conn.execute(update(t.incidents).where(
+                t.incidents.c.id == incident_id,
+                t.incidents.c.status == current.status.value).values(**values))
+            if moved.rowcount != 1:
+                raise TransitionError("the incident changed while this update was made; "
+                                      "reload it and try again", field="status")
             self._link_components(conn, incident_id, components)
             self._insert_update(conn, incident_id, status, body, now, now, components)
         return self.get_incident(incident_id)
@@ -170,12 +178,15 @@ class IncidentsMixin:
             due = due_maintenance_status(m, now)
             if due is None:
                 continue
-            if due is MaintenanceStatus.COMPLETED and m.status is MaintenanceStatus.SCHEDULED:
-                # A window that passed unseen still opens before it closes, so the
-                # history and the components' status record show it happened.
-                self.add_update(incident_id, status=MaintenanceStatus.IN_PROGRESS,
-                                body=AUTO_BODY[MaintenanceStatus.IN_PROGRESS], now=now)
-            self.add_update(incident_id, status=due, body=AUTO_BODY[due], now=now)
+            try:
+                if due is MaintenanceStatus.COMPLETED and m.status is MaintenanceStatus.SCHEDULED:
+                    # A window that passed unseen still opens before it closes, so the
+                    # history and the components' status record show it happened.
+                    self.add_update(incident_id, status=MaintenanceStatus.IN_PROGRESS,
+                                    body=AUTO_BODY[MaintenanceStatus.IN_PROGRESS], now=now)
+                self.add_update(incident_id, status=due, body=AUTO_BODY[due], now=now)
+            except TransitionError:
+                continue  # another node or a person moved it first; nothing to do
             moved.append(incident_id)
         return moved
 

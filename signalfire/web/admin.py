@@ -238,7 +238,11 @@ def _incident(svc: Services, page_id: str, incident_id: str, *, maintenance: boo
     return i  # type: ignore[no-any-return]
 
 
-def _incident_changed(svc: Services, i: Incident, *, components: bool) -> None:
+def _incident_changed(svc: Services, i: Incident, *, components: bool | None = None) -> None:
+    """Drop what this incident's change made stale; by default the component
+    documents only when its latest update changed a component's status."""
+    if components is None:
+        components = bool(i.updates and i.updates[0].affected_components)
     kind = "maintenance" if i.is_maintenance else "incidents"
     names = [kind, f"incident:{i.id}"] + (["components"] if components else [])
     _changed(svc, i.page_id, *names)
@@ -262,7 +266,7 @@ def create_incident(page_id: str, body: s.IncidentIn, svc: Svc) -> dict[str, Any
     i = svc.store.create_incident(
         page.id, name=body.name, status=body.status, impact=body.impact, body=body.body,
         components=body.components, started_at=body.started_at, now=svc.clock())
-    _incident_changed(svc, i, components=True)
+    _incident_changed(svc, i)
     return _incident_out(svc, i)
 
 
@@ -294,7 +298,7 @@ def post_incident_update(page_id: str, incident_id: str, body: s.IncidentUpdateI
     _incident(svc, page.id, incident_id, maintenance=False)
     i = svc.store.add_update(incident_id, status=body.status, body=body.body,
                              components=body.components, impact=body.impact, now=svc.clock())
-    _incident_changed(svc, i, components=True)
+    _incident_changed(svc, i)
     return _incident_out(svc, i)
 
 

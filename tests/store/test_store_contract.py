@@ -197,3 +197,20 @@ def test_every_write_moves_the_revision(any_store, clock, page):
     before = any_store.revision()
     any_store.create_component(page.id, name="Feed", now=clock())
     assert any_store.revision() > before
+
+
+def test_an_update_based_on_a_stale_read_is_refused_not_doubled(any_store, clock, page):
+    """Two nodes' tickers racing on one window: exactly one automatic update lands."""
+    start = clock() + timedelta(minutes=5)
+    m = any_store.create_maintenance(page.id, name="U", body="b", now=clock(),
+                                     scheduled_for=start, scheduled_until=start + timedelta(hours=1))
+    stale = any_store.get_incident
+    seen = stale(m.id)
+    any_store.get_incident = lambda _id: seen  # the other node read before we wrote
+    try:
+        any_store.advance_maintenance(clock.advance(minutes=10))
+        assert any_store.advance_maintenance(clock()) == []
+    finally:
+        del any_store.get_incident
+    updates = any_store.get_incident(m.id).updates
+    assert [u.status for u in updates] == [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.SCHEDULED]

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class LiveServer:
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The demo page served by uvicorn on a free loopback port, stopped after the test."""
     store = open_store(f"sqlite:///{tmp_path / 'live.db'}")
-    page_id = seed_demo(store, now=datetime.now(timezone.utc))
+    page_id = seed_demo(store, now=datetime.now(UTC))
 
     # Bind first and hand the socket to uvicorn: the port is known before the app
     # is built (it needs its base URL) and no other process can take it meanwhile.

@@ -1,0 +1,110 @@
+"""Public documents are rendered once, and a write drops exactly what it made stale."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from signalfire.domain.status import IncidentStatus
+from signalfire.publish.site import Rendered
+from signalfire.web.cache import RenderCache
+
+
+def _services(env):
+    # The admin app sits behind the public fast path and the body limit.
+    return env.client.app.app.app.state.services
+
+
+def _cached_paths(env):
+    return {key.split("|")[1] for key in _services(env).cache._entries}
+
+
+def test_a_second_read_is_served_from_the_cache(env):
+    cache = _services(env).cache
+    env.anon.get("/api/v2/summary.json")
+    renders = cache.renders
+    for _ in range(5):
+        assert env.anon.get("/api/v2/summary.json").status_code == 200
+    assert cache.renders == renders
+
+
+def test_an_etag_gives_a_304(env):
+    first = env.anon.get("/api/v2/status.json")
+    again = env.anon.get("/api/v2/status.json", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_a_component_write_keeps_incident_pages_and_feeds(env, clock):
+    i = env.store.create_incident(env.page_id, name="Old", status=IncidentStatus.RESOLVED,
+                                  body="b", now=clock())
+    for path in ("/", "/api/v2/summary.json", "/api/v2/components.json", f"/incidents/{i.id}",
+                 "/history.atom", "/history"):
+        env.anon.get(path)
+    env.client.patch(env.url(f"/components/{env.feed}"), json={"status": "degraded_performance"})
+    assert _cached_paths(env) == {f"/incidents/{i.id}", "/history.atom", "/history"}
+
+
+def test_an_incident_update_keeps_the_pages_of_other_incidents(env, clock):
+    a = env.store.create_incident(env.page_id, name="A", status=IncidentStatus.INVESTIGATING,
+                                  body="b", now=clock())
+    b = env.store.create_incident(env.page_id, name="B", status=IncidentStatus.RESOLVED,
+                                  body="b", now=clock())
+    for path in (f"/incidents/{a.id}", f"/incidents/{b.id}", "/api/v2/components.json"):
+        env.anon.get(path)
+    env.client.post(env.url(f"/incidents/{a.id}/updates"),
+                    json={"status": "identified", "body": "found it"})
+    assert _cached_paths(env) == {f"/incidents/{b.id}", "/api/v2/components.json"}
+    assert "found it" in env.anon.get(f"/incidents/{a.id}").text
+
+
+def test_query_strings_do_not_create_cache_entries(env):
+    for n in range(20):
+        env.anon.get(f"/api/v2/summary.json?cachebuster={n}")
+    assert len(_services(env).cache) == 1
+
+
+def test_unknown_pages_and_incidents_are_404s(env):
+    assert env.anon.get("/p/nosuchpage/").status_code == 404
+    r = env.anon.get("/p/nosuchpage/api/v2/summary.json")
+    assert r.status_code == 404 and r.json()["status"] == 404
+    assert env.anon.get("/incidents/nosuchincident").status_code == 404
+
+
+def test_every_page_is_served_under_its_slug(env, clock):
+    other = env.store.put_page("second", name="Second", now=clock())
+    env.store.create_component(other.id, name="Only here", now=clock())
+    env.client.patch(f"/api/v1/pages/{other.id}", json={"description": "x"})  # refresh pages
+    names = [c["name"] for c in env.anon.get("/p/second/api/v2/components.json").json()["components"]]
+    assert names == ["Only here"]
+    assert "Only here" not in env.anon.get("/").text
+
+
+def test_a_herd_for_a_stale_document_renders_it_once():
+    cache = RenderCache()
+    calls = []
+    gate = threading.Event()
+
+    def render() -> Rendered:
+        calls.append(1)
+        gate.wait(2)
+        return Rendered.make(b"{}", "application/json", {"p:components"})
+
+    async def herd():
+        tasks = [asyncio.create_task(cache.get_or_render("k", render)) for _ in range(50)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return await asyncio.gather(*tasks)
+
+    results = asyncio.run(herd())
+    assert len(calls) == 1 and all(r.body == b"{}" for r in results)
+
+
+def test_a_render_overtaken_by_a_write_is_not_kept():
+    cache = RenderCache()
+
+    def render() -> Rendered:
+        cache.invalidate({"p:components"})  # a write lands while we render
+        return Rendered.make(b"old", "application/json", {"p:components"})
+
+    asyncio.run(cache.get_or_render("k", render))
+    assert cache.get("k") is None
