@@ -80,7 +80,7 @@ def _component_names(component_ids: tuple[str, ...], view: PageView) -> list[str
 def _markdown(text: str) -> Markup:
     from signalfire.publish.markdown import render_markdown
 
-    return Markup(render_markdown(text))
+    return Markup(render_markdown(text))  # safe: render_markdown sanitises with an allowlist
 
 
 class HtmlRenderer:

@@ -22,7 +22,7 @@ from signalfire.publish.site import Publisher, topics_for
 from signalfire.store import Store
 from signalfire.web import schemas as s
 from signalfire.web.cache import RenderCache
-from signalfire.web.public import PageDirectory
+from signalfire.web.public import Documents, PageDirectory
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Services:
     cache: RenderCache
     pages: PageDirectory
     publisher: Publisher
+    documents: Documents
 
 
 def services(request: Request) -> Services:
@@ -101,8 +102,10 @@ def _owned(obj: Any, page_id: str, what: str) -> Any:
 
 
 def _changed(svc: Services, page_id: str, *names: str) -> None:
-    svc.cache.invalidate(topics_for(page_id, *names) - {f"{page_id}:page"}
-                         if names else topics_for(page_id))
+    """Drop the public documents this write made stale, and render them again now."""
+    stale = svc.cache.invalidate(topics_for(page_id, *names) - {f"{page_id}:page"}
+                                 if names else topics_for(page_id))
+    svc.documents.refresh(stale)
 
 
 # -- pages ------------------------------------------------------------------------------

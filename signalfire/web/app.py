@@ -26,7 +26,7 @@ from signalfire.web import admin, problems
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
 from signalfire.web.limits import BodyLimit
-from signalfire.web.public import PageDirectory, PublicSite
+from signalfire.web.public import Documents, PageDirectory, PublicSite
 from signalfire.web.public_docs import router as public_docs_router
 
 log = logging.getLogger("signalfire.web")
@@ -40,7 +40,9 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
-    svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher)
+    documents = Documents(publisher, pages, cache)
+    svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher,
+                   documents=documents)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +77,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
         store.revision()
         return {"status": "ok"}
 
-    site = PublicSite(api, publisher=publisher, cache=cache, pages=pages)
+    site = PublicSite(api, documents=documents)
     return BodyLimit(site, max_bytes=max_body_bytes)
 
 
@@ -87,8 +89,9 @@ async def _maintenance_ticker(svc: Services, every_s: float) -> None:
                 lambda: svc.store.advance_maintenance(svc.clock()))
             for incident_id in moved:
                 m = svc.store.get_incident(incident_id)
-                svc.cache.invalidate(topics_for(m.page_id, "maintenance", "components",
-                                                f"incident:{incident_id}"))
+                stale = svc.cache.invalidate(topics_for(m.page_id, "maintenance", "components",
+                                                        f"incident:{incident_id}"))
+                await anyio.to_thread.run_sync(svc.documents.refresh, stale)
                 log.info("event=maintenance_advanced id=%s status=%s", m.id, m.status.value)
         except Exception:  # keep ticking: one bad round must not stop the schedule
             log.exception("event=maintenance_tick_failed")

@@ -56,25 +56,35 @@ class RenderCache:
         finally:
             self._inflight.pop(key, None)
         self.renders += 1
-        with self._lock:
-            # A write that landed while we rendered may have made this render
-            # stale already: serve it to this request, but do not keep it.
-            if generation == self._generation and rendered.status == 200:
-                if len(self._entries) >= self.max_entries:
-                    self._entries.clear()
-                self._entries[key] = (rendered, time.monotonic() + rendered.max_age_s)
+        # A write that landed while we rendered may have made this render stale
+        # already: serve it to this request, but do not keep it.
+        self.put_if_current(key, rendered, generation)
         future.set_result(rendered)
         return rendered
 
-    def invalidate(self, topics: Iterable[str]) -> int:
-        """Drop every document that depends on any of ``topics``; returns how many."""
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def put_if_current(self, key: str, rendered: Rendered, generation: int) -> bool:
+        """Keep ``rendered`` unless a write landed since ``generation`` was read."""
+        with self._lock:
+            if generation != self._generation or rendered.status != 200:
+                return False
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (rendered, time.monotonic() + rendered.max_age_s)
+            return True
+
+    def invalidate(self, topics: Iterable[str]) -> list[str]:
+        """Drop every document that depends on any of ``topics``; returns their keys."""
         wanted = set(topics)
         with self._lock:
             self._generation += 1
             stale = [k for k, (r, _) in self._entries.items() if r.topics & wanted]
             for k in stale:
                 del self._entries[k]
-        return len(stale)
+        return stale
 
     def clear(self) -> None:
         with self._lock:

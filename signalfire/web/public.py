@@ -59,13 +59,45 @@ class PageDirectory:
         return self._default.id if self._default else None
 
 
-class PublicSite:
-    def __init__(self, app: ASGIApp, *, publisher: Publisher, cache: RenderCache,
-                 pages: PageDirectory) -> None:
-        self.app = app
+class Documents:
+    """Public documents by cache key (``slug|path|history page number``)."""
+
+    def __init__(self, publisher: Publisher, pages: PageDirectory, cache: RenderCache) -> None:
         self.publisher = publisher
-        self.cache = cache
         self.pages = pages
+        self.cache = cache
+
+    @staticmethod
+    def key(slug: str | None, path: str, number: str = "") -> str:
+        return f"{slug or ''}|{path}|{number}"
+
+    def render(self, key: str) -> Rendered:
+        slug, path, number = key.split("|")
+        page = self.pages.lookup(slug or None)
+        if page is None:
+            raise NotFound("no such page")
+        page_url = self.publisher.page_url(page, self.pages.default_id)
+        return self.publisher.render(page, path, {"page": number}, page_url=page_url)
+
+    def refresh(self, keys: list[str]) -> None:
+        """Render again, right after a write, what the write made stale, so that
+        the crowd arriving after an incident is posted never waits for a render."""
+        for key in keys:
+            generation = self.cache.generation
+            try:
+                rendered = self.render(key)
+            except SignalfireError:
+                continue  # gone (a deleted incident): the next request gets its 404
+            self.cache.put_if_current(key, rendered, generation)
+
+
+class PublicSite:
+    def __init__(self, app: ASGIApp, *, documents: Documents) -> None:
+        self.app = app
+        self.documents = documents
+        self.publisher = documents.publisher
+        self.cache = documents.cache
+        self.pages = documents.pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -85,18 +117,11 @@ class PublicSite:
         number = ""
         if path == "/history" and query:
             number = parse_qs(query.decode("latin-1")).get("page", [""])[0][:6]
-        key = f"{slug or ''}|{path}|{number}"
+        key = Documents.key(slug, path, number)
         rendered = self.cache.get(key)
         if rendered is None:
-            page = self.pages.lookup(slug)
-            if page is None:
-                await self._send_error(send, scope, 404, "no such page")
-                return
-            page_url = self.publisher.page_url(page, self.pages.default_id)
             try:
-                rendered = await self.cache.get_or_render(
-                    key, lambda: self.publisher.render(page, path, {"page": number},
-                                                       page_url=page_url))
+                rendered = await self.cache.get_or_render(key, lambda: self.documents.render(key))
             except NotFound as exc:
                 await self._send_error(send, scope, 404, exc.message)
                 return

@@ -15,8 +15,15 @@ def _services(env):
     return env.client.app.app.app.state.services
 
 
-def _cached_paths(env):
-    return {key.split("|")[1] for key in _services(env).cache._entries}
+def _snapshot(env):
+    return {key.split("|")[1]: rendered for key, (rendered, _) in _services(env).cache._entries.items()}
+
+
+def _kept_and_redone(env, before):
+    after = _snapshot(env)
+    assert set(after) == set(before), "a stale document was not rendered again"
+    kept = {p for p in before if after[p] is before[p]}
+    return kept, set(before) - kept, after
 
 
 def test_a_second_read_is_served_from_the_cache(env):
@@ -34,14 +41,21 @@ def test_an_etag_gives_a_304(env):
     assert again.status_code == 304 and again.content == b""
 
 
-def test_a_component_write_keeps_incident_pages_and_feeds(env, clock):
+def test_a_component_write_rerenders_what_it_touched_and_keeps_the_rest(env, clock):
     i = env.store.create_incident(env.page_id, name="Old", status=IncidentStatus.RESOLVED,
                                   body="b", now=clock())
     for path in ("/", "/api/v2/summary.json", "/api/v2/components.json", f"/incidents/{i.id}",
                  "/history.atom", "/history"):
         env.anon.get(path)
+    before = _snapshot(env)
     env.client.patch(env.url(f"/components/{env.feed}"), json={"status": "degraded_performance"})
-    assert _cached_paths(env) == {f"/incidents/{i.id}", "/history.atom", "/history"}
+    kept, redone, after = _kept_and_redone(env, before)
+    assert kept == {f"/incidents/{i.id}", "/history.atom", "/history"}
+    assert redone == {"/", "/api/v2/summary.json", "/api/v2/components.json"}
+    assert b"degraded_performance" in after["/api/v2/components.json"].body
+    renders = _services(env).cache.renders
+    assert "degraded_performance" in env.anon.get("/api/v2/summary.json").text
+    assert _services(env).cache.renders == renders  # served from the pre-rendered bytes
 
 
 def test_an_incident_update_keeps_the_pages_of_other_incidents(env, clock):
@@ -51,10 +65,22 @@ def test_an_incident_update_keeps_the_pages_of_other_incidents(env, clock):
                                   body="b", now=clock())
     for path in (f"/incidents/{a.id}", f"/incidents/{b.id}", "/api/v2/components.json"):
         env.anon.get(path)
+    before = _snapshot(env)
     env.client.post(env.url(f"/incidents/{a.id}/updates"),
                     json={"status": "identified", "body": "found it"})
-    assert _cached_paths(env) == {f"/incidents/{b.id}", "/api/v2/components.json"}
-    assert "found it" in env.anon.get(f"/incidents/{a.id}").text
+    kept, redone, after = _kept_and_redone(env, before)
+    assert kept == {f"/incidents/{b.id}", "/api/v2/components.json"}
+    assert redone == {f"/incidents/{a.id}"}
+    assert b"found it" in after[f"/incidents/{a.id}"].body
+
+
+def test_a_deleted_incident_page_is_dropped(env, clock):
+    a = env.store.create_incident(env.page_id, name="A", status=IncidentStatus.INVESTIGATING,
+                                  body="b", now=clock())
+    env.anon.get(f"/incidents/{a.id}")
+    env.client.delete(env.url(f"/incidents/{a.id}"))
+    assert f"/incidents/{a.id}" not in _snapshot(env)
+    assert env.anon.get(f"/incidents/{a.id}").status_code == 404
 
 
 def test_query_strings_do_not_create_cache_entries(env):

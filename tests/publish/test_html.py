@@ -74,7 +74,7 @@ def test_every_public_page_renders_as_html(store, clock, demo) -> None:
     paths = ["/", "/history", "/history?page=2", "/history?page=nope",
              f"/incidents/{maintenance.id}", f"/incidents/{resolved.id}"]
 
-    for path, response in zip(paths, fetch(app, *paths)):
+    for path, response in zip(paths, fetch(app, *paths), strict=True):
         assert response.status_code == 200, path
         assert response.text.startswith("<!doctype html>\n<html lang=\"en\">"), path
         assert response.text.count("<h1") == 1, path

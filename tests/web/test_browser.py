@@ -8,6 +8,7 @@ assertions are what must hold whatever the page looks like.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -114,7 +115,7 @@ def heading_levels(page: Any) -> list[int]:
 def assert_headings_in_order(page: Any) -> None:
     levels = heading_levels(page)
     assert levels[0] == 1 and levels.count(1) == 1, levels
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, f"heading level jumps from h{before} to h{after}: {levels}"
 
 
@@ -140,7 +141,7 @@ def test_a_visitor_sees_the_incident_components_and_maintenance(visit: Any) -> N
             assert group.locator(".group-name").inner_text().startswith(group_name)
         rows = group.locator(".component")
         assert rows.locator(".component-name").all_inner_texts() == names
-        for row, name in zip(rows.all(), names):
+        for row, name in zip(rows.all(), names, strict=True):
             expected = "Partial outage" if name == "Video upload" else "Operational"
             assert row.locator(".component-head .status").inner_text() == expected
             assert row.locator(".bar").count() == 90
@@ -248,6 +249,31 @@ def test_dark_mode_has_a_dark_background_and_readable_text(visit: Any) -> None:
 @pytest.mark.parametrize("path", ["/", "/history"])
 def test_light_mode_text_is_readable(visit: Any, path: str) -> None:
     page = visit(path, color_scheme="light")
+    assert page.evaluate(CONTRAST_FAILURES_JS) == []
+
+
+# One of each status text and each banner, appended to the page: the demo shows
+# only some of them, and a colour nobody sees today is the one that fails on the bad day.
+ALL_STATUS_COLOURS_JS = """() => {
+  const main = document.querySelector('main');
+  const card = document.createElement('div');
+  card.className = 'group';
+  for (const s of ['operational', 'degraded_performance', 'partial_outage', 'major_outage',
+                   'under_maintenance']) {
+    card.insertAdjacentHTML('beforeend', `<p><span class="status s-${s}">${s}</span></p>`);
+  }
+  main.appendChild(card);
+  for (const i of ['none', 'minor', 'major', 'critical', 'maintenance']) {
+    main.insertAdjacentHTML('beforeend',
+      `<section class="banner i-${i}"><h2>${i}</h2><p>Last change</p></section>`);
+  }
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_status_colour_is_readable(visit: Any, scheme: str) -> None:
+    page = visit("/", color_scheme=scheme)
+    page.evaluate(ALL_STATUS_COLOURS_JS)
     assert page.evaluate(CONTRAST_FAILURES_JS) == []
 
 
