@@ -108,13 +108,11 @@ def run_wrk(wrk: str, url: str, *, threads: int, connections: int, duration_s: i
     if done.returncode != 0:
         raise BenchError(f"wrk failed on {url} (exit {done.returncode}):\n{done.stderr}")
     result = parse_wrk(done.stdout)
-    # A non-2xx answer is an error page measured as if it were the document; a
-    # timed-out request is left out of wrk's latency histogram. Either makes
-    # the numbers lie, so neither is tolerated.
+    # A non-2xx answer is an error page measured as if it were the document.
+    # Socket errors are reported rather than fatal: a timed-out request is
+    # left out of wrk's latency histogram, so the goal verdict counts it instead.
     if result.non_2xx_3xx:
         raise BenchError(f"{result.non_2xx_3xx} non-2xx/3xx responses from {url}")
-    if any(result.socket_errors.values()):
-        raise BenchError(f"socket errors from {url}: {result.socket_errors}")
     if result.requests == 0:
         raise BenchError(f"wrk completed no request on {url}")
     return result

@@ -202,6 +202,9 @@ class Publisher:
         items = self.store.list_incidents(page.id, kind="incident", limit=HISTORY_PAGE_SIZE,
                                           offset=(number - 1) * HISTORY_PAGE_SIZE)
         pages = max(1, -(-total // HISTORY_PAGE_SIZE))
+        if number > pages:
+            raise NotFound(f"the history has {pages} page{'s' if pages != 1 else ''}",
+                           field="page")
         body = self.html.history_page(v, items, number=number, pages=pages) if self.html else b""
         return Rendered.make(body, HTML, topics_for(page.id, "incidents"), max_age_s=300)
 

@@ -134,3 +134,8 @@ def test_a_render_overtaken_by_a_write_is_not_kept():
 
     asyncio.run(cache.get_or_render("k", render))
     assert cache.get("k") is None
+
+
+def test_a_history_page_past_the_end_is_a_404(env):
+    assert env.anon.get("/history?page=1").status_code == 200
+    assert env.anon.get("/history?page=99").status_code == 404

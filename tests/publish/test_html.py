@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
@@ -35,7 +36,10 @@ def fetch(app: object, *paths: str) -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
             return [await client.get(p) for p in paths]
 
-    return asyncio.run(run())
+    # A thread of its own: in a run that also drives the browser, Playwright's sync
+    # API keeps an event loop running on the main thread, where asyncio.run refuses.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 @pytest.fixture

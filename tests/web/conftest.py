@@ -77,9 +77,13 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         store.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started it keeps an
+# asyncio loop marked as running on the main thread, so every test after it that
+# calls asyncio.run (or an async test plugin) would fail with "cannot be called
+# from a running event loop". One Chromium per test module costs about a second.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright's sync API, shared by the whole session."""
+    """Debian's Chromium under Playwright's sync API, shared by one test module."""
     chromium = shutil.which(str(CHROMIUM))
     if chromium is None:
         message = (f"{CHROMIUM} is missing: the public pages are NOT being checked in a real "
