@@ -158,9 +158,15 @@ class IncidentsMixin:
                              .values(**values, updated_at=now))
         return self.get_incident(incident_id)
 
-    def delete_incident(self: Store, incident_id: str) -> None:
-        self.get_incident(incident_id)
+    def delete_incident(self: Store, incident_id: str, *, now: datetime) -> None:
+        """Delete an incident or a maintenance window; a window in progress first
+        hands its components back (they were under maintenance only because of it)."""
+        current = self.get_incident(incident_id)
         with self._write() as conn:
+            if current.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING):
+                for cid, status in self._implied_statuses(
+                        conn, current, MaintenanceStatus.COMPLETED, {}).items():
+                    self._set_status(conn, cid, status, now)
             conn.execute(delete(t.incidents).where(t.incidents.c.id == incident_id))
 
     def advance_maintenance(self: Store, now: datetime, *, only: str | None = None) -> list[str]:

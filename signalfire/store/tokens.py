@@ -48,7 +48,7 @@ class TokensMixin:
             row = conn.execute(select(t.api_tokens)
                                .where(t.api_tokens.c.token_hash == hash_token(secret))).first()
         if row is None:
-            raise AuthError("the API token is not valid")
+            raise AuthError("the API token is not valid", field="Authorization")
         # last_used_at is a hint for operators cleaning up tokens; a minute's
         # precision is enough, so most requests write nothing.
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:

@@ -309,7 +309,7 @@ def post_incident_update(page_id: str, incident_id: str, body: s.IncidentUpdateI
 def delete_incident(page_id: str, incident_id: str, svc: Svc) -> Response:
     page = _page(svc, page_id)
     i = _incident(svc, page.id, incident_id, maintenance=False)
-    svc.store.delete_incident(incident_id)
+    svc.store.delete_incident(incident_id, now=svc.clock())
     _incident_changed(svc, i, components=False)
     return Response(status_code=204)
 
@@ -372,7 +372,7 @@ def post_maintenance_update(page_id: str, maintenance_id: str, body: s.Maintenan
 def delete_maintenance(page_id: str, maintenance_id: str, svc: Svc) -> Response:
     page = _page(svc, page_id)
     m = _incident(svc, page.id, maintenance_id, maintenance=True)
-    svc.store.delete_incident(maintenance_id)
+    svc.store.delete_incident(maintenance_id, now=svc.clock())
     _incident_changed(svc, m, components=True)
     return Response(status_code=204)
 

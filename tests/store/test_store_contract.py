@@ -214,3 +214,15 @@ def test_an_update_based_on_a_stale_read_is_refused_not_doubled(any_store, clock
         del any_store.get_incident
     updates = any_store.get_incident(m.id).updates
     assert [u.status for u in updates] == [MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.SCHEDULED]
+
+
+def test_deleting_a_window_in_progress_hands_its_components_back(any_store, clock, page):
+    c = any_store.create_component(page.id, name="DB", now=clock())
+    m = any_store.create_maintenance(page.id, name="U", body="b", now=clock(),
+                                     scheduled_for=clock(), scheduled_until=clock() + timedelta(hours=1),
+                                     component_ids=[c.id])
+    assert any_store.get_component(c.id).status is ComponentStatus.UNDER_MAINTENANCE
+    any_store.delete_incident(m.id, now=clock.advance(minutes=5))
+    assert any_store.get_component(c.id).status is OK
+    with pytest.raises(NotFound):
+        any_store.get_incident(m.id)
