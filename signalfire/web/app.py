@@ -48,6 +48,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = []
         if background:
+            tasks.append(asyncio.create_task(_warm(svc)))
             tasks.append(asyncio.create_task(_maintenance_ticker(svc, tick_s)))
             if not store.is_sqlite:
                 tasks.append(asyncio.create_task(_revision_watcher(svc)))
@@ -79,6 +80,22 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
 
     site = PublicSite(api, documents=documents)
     return BodyLimit(site, max_bytes=max_body_bytes)
+
+
+HOT_PATHS = ("/", "/api/v2/summary.json", "/api/v2/status.json", "/api/v2/components.json",
+             "/api/v2/incidents/unresolved.json", "/badge.svg")
+
+
+async def _warm(svc: Services) -> None:
+    """Render the most read documents at start, before the first visitor asks."""
+    try:
+        pages = await anyio.to_thread.run_sync(svc.store.list_pages)
+        default = svc.pages.default_id
+        keys = [Documents.key(None if p.id == default else p.slug, path)
+                for p in pages for path in HOT_PATHS]
+        await anyio.to_thread.run_sync(svc.documents.refresh, keys)
+    except Exception:  # a cold cache is slower, not broken
+        log.exception("event=warm_up_failed")
 
 
 async def _maintenance_ticker(svc: Services, every_s: float) -> None:

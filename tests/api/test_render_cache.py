@@ -139,3 +139,22 @@ def test_a_render_overtaken_by_a_write_is_not_kept():
 def test_a_history_page_past_the_end_is_a_404(env):
     assert env.anon.get("/history?page=1").status_code == 200
     assert env.anon.get("/history?page=99").status_code == 404
+
+
+def test_the_hot_documents_are_rendered_at_start(store, clock):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from signalfire.web.app import create_app
+
+    page = store.put_page("app", name="App", now=clock())
+    store.create_component(page.id, name="Feed", now=clock())
+    app = create_app(store, base_url="http://status.test", clock=clock, background=True)
+    with TestClient(app, base_url="http://status.test"):
+        cache = app.app.app.state.services.cache
+        deadline = time.monotonic() + 5
+        while len(cache) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert {k.split("|")[1] for k in cache._entries} >= {"/", "/api/v2/summary.json",
+                                                             "/api/v2/status.json"}
