@@ -1,4 +1,4 @@
-"""One benchmark server process: ``_serve.py hello`` or ``_serve.py signalfire DB_URL``.
+"""One benchmark server process: ``_serve.py hello [BYTES]`` or ``_serve.py signalfire DB_URL``.
 
 Started by ``status_page.py``, never by hand. It binds a free port on
 127.0.0.1 itself (so no other process can take the port between choosing it
@@ -16,16 +16,17 @@ from typing import Any
 
 import uvicorn
 
-USAGE = "usage: _serve.py hello | _serve.py signalfire DB_URL"
+USAGE = "usage: _serve.py hello [BODY_BYTES] | _serve.py signalfire DB_URL"
 
 
 def build_app(argv: list[str], *, base_url: str) -> Any:
     kind = argv[1] if len(argv) > 1 else ""
-    if kind == "hello" and len(argv) == 2:
+    body_bytes = argv[2] if len(argv) == 3 else "0"
+    if kind == "hello" and len(argv) <= 3 and body_bytes.isdigit():
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from _hello import app
+        from _hello import make_app
 
-        return app
+        return make_app(int(body_bytes))
     if kind == "signalfire" and len(argv) == 3:
         from signalfire.store import open_store
         from signalfire.web.app import create_app
