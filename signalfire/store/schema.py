@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -167,4 +169,108 @@ revisions = Table(
     "revisions", metadata,
     Column("name", String(32), primary_key=True),
     Column("value", Integer, nullable=False),
+)
+
+# -- synthetic monitoring ------------------------------------------------------------
+
+monitors = Table(
+    "monitors", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    Column("component_id", String(32), ForeignKey("components.id", ondelete="SET NULL")),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("target", String(2000), nullable=False, default=""),
+    Column("interval_s", Float, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    Column("regions", JSON, nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("failure_threshold", Integer, nullable=False),
+    Column("success_threshold", Integer, nullable=False),
+    Column("degraded_ms", Float),
+    Column("options", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    # Heartbeat monitors are pinged at /api/v1/heartbeat/<secret>; only its hash is kept.
+    Column("heartbeat_hash", String(128), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("page_id", "name", name="uq_monitor_name"),
+)
+
+monitor_states = Table(
+    "monitor_states", metadata,
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("up", Boolean),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("consecutive_successes", Integer, nullable=False, default=0),
+    Column("last_at", UTCDateTime),
+    Column("last_ok", Boolean),
+    Column("last_duration_ms", Float),
+    Column("changed_at", UTCDateTime),
+    Column("slow", Boolean, nullable=False, default=False),
+    Column("last_error", Text),
+)
+
+monitor_flips = Table(
+    "monitor_flips", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("up", Boolean, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Index("ix_monitor_flips_monitor_at", "monitor_id", "at"),
+)
+
+observations = Table(
+    "observations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("status", Integer),
+    Column("error", String(64)),
+    Column("error_detail", Text),
+    Column("conditions", JSON, nullable=False),
+    Index("ix_observations_monitor_at", "monitor_id", "at"),
+    Index("ix_observations_received", "received_at"),
+)
+
+rollups = Table(
+    "rollups", metadata,
+    Column("monitor_id", String(32), ForeignKey("monitors.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("width_s", Integer, primary_key=True),
+    Column("start", UTCDateTime, primary_key=True),
+    Column("checks", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("data", JSON, nullable=False),  # latency histogram and percentiles
+)
+
+component_verdicts = Table(
+    "component_verdicts", metadata,
+    Column("component_id", String(32), ForeignKey("components.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("status", String(32)),
+    Column("reason", Text, nullable=False, default=""),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+agents = Table(
+    "agents", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
 )

@@ -1,0 +1,44 @@
+"""One check: run a monitor's probe, judge the result by its conditions, make the
+Observation. Shared by the server (region ``local``) and every agent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from signalfire.domain.conditions import Condition, default_ok, evaluate_all, parse_condition
+from signalfire.domain.probe import Monitor, Observation, ProbeResult
+from signalfire.probes import PROBES, ProbeContext
+
+
+class Checker:
+    """Runs checks; parses each monitor's conditions once and keeps them."""
+
+    def __init__(self, ctx: ProbeContext, *, region: str) -> None:
+        self.ctx = ctx
+        self.region = region
+        self._parsed: dict[tuple[str, tuple[str, ...]], Sequence[Condition]] = {}
+
+    def conditions(self, monitor: Monitor) -> Sequence[Condition]:
+        key = (monitor.id, monitor.conditions)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = self._parsed[key] = [parse_condition(c) for c in monitor.conditions]
+        return parsed
+
+    async def check(self, monitor: Monitor) -> Observation:
+        result = await PROBES[monitor.kind].run(monitor, self.ctx)
+        return self.judge(monitor, result)
+
+    def judge(self, monitor: Monitor, result: ProbeResult) -> Observation:
+        conditions = self.conditions(monitor)
+        if conditions:
+            ok, results = evaluate_all(conditions, result, now=self.ctx.clock())
+            ok = ok and result.error is None
+        else:
+            ok, results = default_ok(result), ()
+        return Observation(
+            id=uuid.uuid4().hex, monitor_id=monitor.id, region=self.region,
+            at=result.started_at, ok=ok, duration_ms=round(result.duration_ms, 3),
+            error=result.error, error_detail=result.error_detail, status=result.status,
+            conditions=tuple(results))
