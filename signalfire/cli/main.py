@@ -233,6 +233,72 @@ def token_revoke(token_id: str) -> None:
     out.print(f"revoked {token_id}")
 
 
+# -- probe agents -----------------------------------------------------------------------
+
+@main.command()
+@click.option("--server", required=True, envvar="SIGNALFIRE_AGENT_SERVER",
+              help="Base URL of the Signalfire server [SIGNALFIRE_AGENT_SERVER].")
+@click.option("--token", required=True, envvar="SIGNALFIRE_AGENT_TOKEN",
+              help="This agent's token from `signalfire agents create` [SIGNALFIRE_AGENT_TOKEN].")
+@click.option("--region", required=True, envvar="SIGNALFIRE_AGENT_REGION",
+              help="The region this agent probes from; must match its token's region.")
+@click.option("--queue", "queue_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Local queue file (default: agent-<region>.db in the data dir).")
+def agent(server: str, token: str, region: str, queue_path: Path | None) -> None:
+    """Run a probe agent: pull this region's monitors, run them, push observations.
+
+    Observations wait in a local SQLite queue while the server is unreachable
+    and are delivered later, each exactly once.
+    """
+    from signalfire.agent.main import run_agent
+
+    settings = _settings()
+    _configure_logging(settings)
+    if queue_path is None:
+        queue_path = settings.ensure_data_dir() / f"agent-{region}.db"
+    run_agent(server=server, token=token, region=region, queue_path=queue_path)
+
+
+@main.group()
+def agents() -> None:
+    """Tokens for probe agents in other regions."""
+
+
+@agents.command("create")
+@click.option("--name", required=True, help="A name for the agent (e.g. eu-west-1).")
+@click.option("--region", required=True, help="The region it probes from (e.g. eu-west).")
+def agents_create(name: str, region: str) -> None:
+    """Create an agent token and print it (shown once)."""
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", region):
+        raise click.BadParameter("use a-z, 0-9, '-' and '_' (e.g. eu-west)", param_hint="--region")
+    with _store(_settings()) as store:
+        _, secret = store.create_agent(name, region, now=_now())
+    click.echo(secret)
+
+
+@agents.command("list")
+def agents_list() -> None:
+    """List agents, their regions and when they last reported."""
+    with _store(_settings()) as store:
+        table = Table("id", "name", "region", "last seen", "revoked")
+        for a in store.list_agents():
+            table.add_row(a.id, a.name, a.region,
+                          a.last_seen_at.isoformat(timespec="seconds") if a.last_seen_at else "-",
+                          a.revoked_at.isoformat(timespec="seconds") if a.revoked_at else "-")
+        out.print(table)
+
+
+@agents.command("revoke")
+@click.argument("agent_id")
+def agents_revoke(agent_id: str) -> None:
+    """Revoke an agent's token: its next request is refused."""
+    with _store(_settings()) as store:
+        store.revoke_agent(agent_id, now=_now())
+    out.print(f"revoked {agent_id}")
+
+
 # -- import -----------------------------------------------------------------------------
 
 @main.group(name="import")

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from signalfire.config.monitors import MonitorSpec, apply_monitors, monitor_problems
+from signalfire.config.spec import Name, Spec, Text, null_as
 from signalfire.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -36,23 +38,8 @@ _SLUG = re.compile(r"[a-z0-9-]+")
 DEFAULT_TIME_ZONE = "Etc/UTC"
 
 
-def _null_as(empty: Any) -> BeforeValidator:
-    # A key left empty (``groups:`` with its entries commented out) reads as null.
-    return BeforeValidator(lambda v: empty() if v is None else v)
-
-
-def _stripped(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-Name = Annotated[str, BeforeValidator(_stripped), Field(min_length=1, max_length=200)]
-Text = Annotated[str, _null_as(str)]
-
-
-class _Spec(BaseModel):
-    # strict: YAML already types its scalars; `name: 404` or `only_show_if_degraded: "no"`
-    # is a mistake, not something to coerce.
-    model_config = ConfigDict(extra="forbid", strict=True)
+_null_as = null_as
+_Spec = Spec
 
 
 class ComponentSpec(_Spec):
@@ -75,6 +62,7 @@ class PageSpec(_Spec):
     time_zone: Annotated[str, _null_as(lambda: DEFAULT_TIME_ZONE)] = DEFAULT_TIME_ZONE
     groups: Annotated[list[GroupSpec], _null_as(list)] = []
     components: Annotated[list[ComponentSpec], _null_as(list)] = []
+    monitors: Annotated[list[MonitorSpec], _null_as(list)] = []
 
     @field_validator("slug")
     @classmethod
@@ -145,6 +133,8 @@ def parse_pagefile(text: str, source: str = "<string>") -> PageFile:
     # Cross-entry checks run on the raw data so that they are reported even when other
     # entries are broken: the point is one complete list.
     errors.extend(_duplicates(raw))
+    for i, page in _entries(raw, "pages"):
+        errors.extend(monitor_problems(page, f"pages[{i}]"))
     if errors:
         _fail(source, errors)
     return pagefile
@@ -336,6 +326,7 @@ def _apply_page(store: Store, spec: PageSpec, now: datetime, report: ApplyReport
             _note_update(report, label, ["group" if k == "group_id" else k for k in changed])
     report.kept.extend(f"component {name!r} on page {spec.slug!r} (not in the file)"
                        for name in components)
+    apply_monitors(store, spec, page.id, now, report)
 
 
 def _changed(record: Any, wanted: dict[str, Any]) -> list[str]:

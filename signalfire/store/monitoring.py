@@ -22,6 +22,7 @@ from signalfire.store import schema as t
 if TYPE_CHECKING:
     from signalfire.store.store import Store
 
+PING_REGION = "ping"
 _MONITOR_FIELDS = {"component_id", "name", "kind", "target", "interval_s", "timeout_s", "regions",
                    "conditions", "failure_threshold", "success_threshold", "degraded_ms",
                    "options", "enabled"}
@@ -352,6 +353,23 @@ class MonitoringMixin:
         q = q.order_by(t.observations.c.at.desc()).limit(limit)
         with self._read() as conn:
             return [observation_from_row(r) for r in conn.execute(q)]
+
+    def record_ping(self: Store, monitor: Monitor, *, now: datetime) -> None:
+        """A heartbeat ping, kept as an observation of the pseudo-region ``ping``.
+
+        It has no say in the quorum (no monitor lists that region): the
+        prober judges the monitor in its real region by how recent it is.
+        """
+        self.ingest([Observation(id=secrets.token_hex(16), monitor_id=monitor.id,
+                                 region=PING_REGION, at=now, ok=True, duration_ms=0.0)],
+                    received_at=now)
+
+    def last_ping_at(self: Store, monitor_id: str) -> datetime | None:
+        o = t.observations.c
+        with self._read() as conn:
+            return conn.execute(select(o.at).where(
+                o.monitor_id == monitor_id, o.region == PING_REGION)
+                .order_by(o.at.desc()).limit(1)).scalar()
 
     def component_verdict(self: Store, component_id: str) -> tuple[str | None, str] | None:
         with self._read() as conn:

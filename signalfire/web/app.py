@@ -22,10 +22,11 @@ from signalfire.engine.clock import Clock, system_clock
 from signalfire.publish.html import HtmlRenderer
 from signalfire.publish.site import Publisher, topics_for
 from signalfire.store import Store
-from signalfire.web import admin, problems
+from signalfire.web import admin, monitors_api, problems
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
 from signalfire.web.limits import BodyLimit
+from signalfire.web.monitors_api import changed_components
 from signalfire.web.public import Documents, PageDirectory, PublicSite
 from signalfire.web.public_docs import router as public_docs_router
 
@@ -36,7 +37,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "publish" / "static"
 def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                clock: Clock = system_clock, max_body_bytes: int = 1_000_000,
                default_page: str | None = None, background: bool = True,
-               tick_s: float = 10.0) -> ASGIApp:
+               tick_s: float = 10.0, probes: bool | None = None) -> ASGIApp:
+    """The ASGI app. ``background`` runs the duties of a server (maintenance
+    ticker, cache warm-up, revision watcher); ``probes`` (default: as
+    ``background``) runs the monitors of region ``local`` in this process."""
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
@@ -49,6 +53,11 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
         tasks = []
         if background:
             tasks.append(asyncio.create_task(_warm(svc)))
+        if background if probes is None else probes:
+            from signalfire.engine.monitoring import LocalProber
+
+            prober = LocalProber(store, clock=clock, on_ingest=lambda r: changed_components(svc, r))
+            tasks.append(asyncio.create_task(prober.run()))
             tasks.append(asyncio.create_task(_maintenance_ticker(svc, tick_s)))
             if not store.is_sqlite:
                 tasks.append(asyncio.create_task(_revision_watcher(svc)))
@@ -70,6 +79,9 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.state.services = svc
     problems.install(api)
     api.include_router(admin.router)
+    api.include_router(monitors_api.admin)
+    api.include_router(monitors_api.agent)
+    api.include_router(monitors_api.heartbeat)
     api.include_router(public_docs_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

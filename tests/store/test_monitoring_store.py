@@ -30,7 +30,7 @@ def obs(mon, region, at, ok=True, **kw):
 
 
 def test_monitor_round_trip(setup):
-    store, page, comp, mon = setup
+    store, page, _, mon = setup
     assert mon.regions == ("eu", "us", "ap") and mon.interval_s == 30
     assert store.list_monitors(region="eu") == [mon]
     assert store.list_monitors(region="mars") == []
