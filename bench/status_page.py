@@ -248,6 +248,18 @@ def cpu_pins() -> tuple[list[str], list[str]]:
     return [taskset, "-c", str(cores[0])], [taskset, "-c", str(cores[1])]
 
 
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User plus system CPU time of a live process, 0 when it cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / CLOCK_TICKS_PER_S  # utime, stime
+
+
 class ForeignLoad:
     """How much CPU processes other than ours used while wrk ran, in % of the machine.
 
@@ -259,18 +271,15 @@ class ForeignLoad:
         self.pids = pids
         self.available = Path("/proc/stat").exists()
 
-    def _sample(self) -> tuple[int, int, int]:
+    def _sample(self) -> tuple[float, float, float]:
         # user nice system idle iowait irq softirq steal: interrupts are left
         # out, since loopback TCP for our own processes is counted there.
         cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        ours = 0
-        for pid in self.pids:
-            with contextlib.suppress(OSError):
-                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-                ours += int(stat[11]) + int(stat[12])  # utime, stime
         children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once reaped
-        ours += round((children.ru_utime + children.ru_stime) * os.sysconf("SC_CLK_TCK"))
-        return cpu[0] + cpu[1] + cpu[2] + cpu[7], sum(cpu), ours
+        ours = sum(process_cpu_s(pid) for pid in self.pids)
+        ours += children.ru_utime + children.ru_stime
+        busy = (cpu[0] + cpu[1] + cpu[2] + cpu[7]) / CLOCK_TICKS_PER_S
+        return busy, sum(cpu) / CLOCK_TICKS_PER_S, ours
 
     @contextlib.contextmanager
     def during(self, into: list[float]) -> Iterator[None]:
@@ -278,12 +287,13 @@ class ForeignLoad:
         yield
         if before is not None:
             busy, total, ours = (b - a for a, b in zip(before, self._sample(), strict=True))
-            into.append(max(0.0, 100.0 * (busy - ours) / max(total, 1)))
+            into.append(max(0.0, 100.0 * (busy - ours) / max(total, 1e-9)))
 
 
 def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list[list[str]]]:
     server_pin, wrk_pin = cpu_pins()
     runs: dict[str, list[WrkResult]] = {"hello": [], "summary": [], "page": []}
+    cpu_us: dict[str, list[float]] = {k: [] for k in runs}
     sizes: dict[str, int] = {}
     foreign: list[float] = []
     with tempfile.TemporaryDirectory(prefix="signalfire-bench-") as tmp:
@@ -304,11 +314,17 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
             for _ in range(args.rounds):
                 for key, target in targets.items():
                     sizes[key] = warm(target)
+                    pid = running[target.name].proc.pid
+                    cpu_before = process_cpu_s(pid)
                     with load.during(foreign):
-                        runs[key].append(run_wrk(
-                            wrk, target.url, threads=args.threads,
-                            connections=args.connections, duration_s=args.duration,
-                            pin=wrk_pin))
+                        result = run_wrk(wrk, target.url, threads=args.threads,
+                                         connections=args.connections,
+                                         duration_s=args.duration, pin=wrk_pin)
+                    runs[key].append(result)
+                    # The server's CPU per request moves less with a noisy host
+                    # than requests/s does.
+                    cpu_us[key].append(1e6 * (process_cpu_s(pid) - cpu_before)
+                                       / result.requests)
     rps = {k: statistics.median(r.requests_per_s for r in rs) for k, rs in runs.items()}
     p99 = {k: statistics.median(r.p99_ms for r in rs) for k, rs in runs.items()}
     timeouts = {k: sum(r.socket_errors.get("timeout", 0) for r in rs) for k, rs in runs.items()}
@@ -319,6 +335,7 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
         "page_ratio": round(rps["page"] / rps["hello"], 3),
         **{f"{k}_p99_ms": round(p99[k], 2) for k in runs},
         **{f"{k}_bytes": sizes[k] for k in runs},
+        **{f"{k}_server_cpu_us": round(statistics.median(cpu_us[k]), 1) for k in runs},
         **{f"{k}_socket_errors": sum(sum(r.socket_errors.values()) for r in rs)
            for k, rs in runs.items()},
         "connections": args.connections,
@@ -336,13 +353,15 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
     rows = [[key, targets[key].url, str(sizes[key]), f"{rps[key]:,.0f}",
              f"{statistics.median(r.p50_ms for r in rs):.2f}", f"{p99[key]:.2f}",
              f"{rps[key] / rps['hello']:.0%}",
+             f"{statistics.median(cpu_us[key]):.1f}",
              " ".join(f"{r.requests_per_s:,.0f}" for r in rs)]
             for key, rs in runs.items()]
     return summary, rows
 
 
 def print_table(rows: list[list[str]]) -> None:
-    header = ["what", "url", "bytes", "req/s", "p50 ms", "p99 ms", "of hello", "each round"]
+    header = ["what", "url", "bytes", "req/s", "p50 ms", "p99 ms", "of hello", "cpu µs/req",
+              "each round"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)

@@ -80,7 +80,8 @@ def _serve(settings, store, *, host: str, port: int, default_page: str | None) -
     from signalfire.web.app import create_app
 
     app = create_app(store, base_url=settings.base_url, max_body_bytes=settings.max_body_bytes,
-                     default_page=default_page)
+                     default_page=default_page,
+                     retention_days=settings.observation_retention_days)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False,
                 server_header=False)
 

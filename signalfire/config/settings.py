@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[StrictInt, Ge(1)] = Field(
         default=1_000_000, description="Largest request body accepted, in bytes; larger "
                                        "requests get 413.")
+    observation_retention_days: Annotated[StrictInt, Ge(1)] = Field(
+        default=14, description="Days raw probe observations are kept; minute, hour and "
+                                "day rollups keep the history after that.")
 
     @classmethod
     def settings_customise_sources(

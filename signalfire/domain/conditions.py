@@ -423,7 +423,9 @@ def _glob(pattern: str) -> Callable[[str], bool]:
 def _parse_right(right: str, subject: _Subject, op: str) -> Callable[[Any], bool]:
     kind = subject.kind
     call = _CALL.fullmatch(right)
-    function = call.group(1) if call is not None and call.group(1) in LEFT_FUNCTIONS + RIGHT_FUNCTIONS else ""
+    function = inner = ""
+    if call is not None and call.group(1) in LEFT_FUNCTIONS + RIGHT_FUNCTIONS:
+        function, inner = call.group(1), call.group(2).strip()
     if function in LEFT_FUNCTIONS:
         raise ConfigError(f"{function}() belongs on the left side, e.g. {function}([BODY].items) {op} …")
     placeholder = _PLACEHOLDER.match(right)
@@ -438,15 +440,14 @@ def _parse_right(right: str, subject: _Subject, op: str) -> Callable[[Any], bool
     compare_one = _compare_value if kind in (VALUE, ANSWERS) else _compare_plain
 
     if function == "pat":
-        pattern = call.group(2).strip() if call is not None else ""
-        if not pattern:
+        if not inner:
             raise ConfigError("pat() needs a pattern, e.g. pat(*ok*)")
-        glob = _glob(pattern.upper() if subject.text == "[DNS_RCODE]" else pattern)
+        glob = _glob(inner.upper() if subject.text == "[DNS_RCODE]" else inner)
 
         def one(value: Any) -> bool:
             return glob(_as_text(value))
     elif function == "any":
-        items = [item.strip() for item in (call.group(2) if call is not None else "").split(",")]
+        items = [item.strip() for item in inner.split(",")]
         if "" in items:
             raise ConfigError("any() has an empty value; write any(a, b, c)")
         choices = tuple(_literal(item, subject) for item in items)

@@ -170,6 +170,27 @@ def merge(buckets: Iterable[Bucket], width_s: int) -> list[Bucket]:
     return merged
 
 
+def combine(parts: Sequence[Bucket]) -> Bucket:
+    """One bucket from parts of the same monitor, region, start and width: a
+    stored bucket and the checks that arrived since (late ones included)."""
+    first = parts[0]
+    for b in parts[1:]:
+        if (b.monitor_id, b.region, b.start, b.width_s) != (
+                first.monitor_id, first.region, first.start, first.width_s):
+            raise ValueError("combine() takes parts of one bucket")
+    if len(parts) == 1:
+        return first
+    bins = tuple(map(sum, zip(*(b.latency_bins for b in parts), strict=True)))
+    mins = [b.min_ms for b in parts if b.min_ms is not None]
+    maxes = [b.max_ms for b in parts if b.max_ms is not None]
+    low, high = (min(mins), max(maxes)) if mins else (None, None)
+    p50, p95, p99 = (_histogram_percentile(bins, p, low, high) for p in _PERCENTILES)
+    return Bucket(monitor_id=first.monitor_id, region=first.region, start=first.start,
+                  width_s=first.width_s, checks=sum(b.checks for b in parts),
+                  failures=sum(b.failures for b in parts), p50_ms=p50, p95_ms=p95, p99_ms=p99,
+                  min_ms=low, max_ms=high, latency_bins=bins)
+
+
 def uptime_pct(buckets: Iterable[Bucket]) -> float | None:
     """Share of successful checks over all checks, in percent; None without checks.
 

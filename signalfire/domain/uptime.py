@@ -91,3 +91,20 @@ def window_uptime_pct(days: Sequence[DayUptime]) -> float | None:
     if not known:
         return None
     return sum(known) / len(known)
+
+
+def with_probe_checks(days: Sequence[DayUptime],
+                      checks: dict[date, tuple[int, int]]) -> list[DayUptime]:
+    """Days whose uptime comes from real probe checks where there were any.
+
+    ``checks`` maps a day to (checks, failures) over every monitor and region of
+    the component. The colour of a day (its worst status) stays the status
+    history's, which the monitors' quorum writes too.
+    """
+    out = []
+    for d in days:
+        total, failed = checks.get(d.day, (0, 0))
+        if total:
+            d = DayUptime(d.day, True, 100.0 * (total - failed) / total, d.worst, d.outage_s)
+        out.append(d)
+    return out

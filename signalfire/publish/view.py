@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
 from signalfire.domain.model import Component, ComponentGroup, Incident, Page
 from signalfire.domain.rules import page_indicator
 from signalfire.domain.status import ComponentStatus, Indicator, MaintenanceStatus
-from signalfire.domain.uptime import DayUptime, daily_uptime, window_uptime_pct
+from signalfire.domain.uptime import (
+    DayUptime,
+    daily_uptime,
+    window_uptime_pct,
+    with_probe_checks,
+)
 from signalfire.publish import statuspage as sp
 from signalfire.store import Store
 
@@ -99,9 +104,12 @@ class PageView:
                    if not c.only_show_if_degraded or c.status is not ComponentStatus.OPERATIONAL]
         since = self.now - timedelta(days=days)
         history = self.store.status_history([c.id for c in visible], since)
+        probe_days = self._probe_checks_by_day(since)
 
         def row(c: Component) -> ComponentRow:
             d = daily_uptime(history[c.id], days=days, now=self.now)
+            if c.id in probe_days:
+                d = with_probe_checks(d, probe_days[c.id])
             return ComponentRow(c, d, window_uptime_pct(d))
 
         result = []
@@ -113,6 +121,19 @@ class PageView:
         if loose:
             result.append(GroupRow(None, loose))
         return result
+
+    def _probe_checks_by_day(self, since: datetime) -> dict[str, dict[date, tuple[int, int]]]:
+        """(checks, failures) per component and day, from the monitors' day rollups."""
+        monitors = [m for m in self.store.list_monitors(page_id=self.page.id) if m.component_id]
+        if not monitors:
+            return {}
+        component_of = {m.id: m.component_id for m in monitors}
+        out: dict[str, dict[date, tuple[int, int]]] = {}
+        for b in self.store.buckets(component_of, width_s=86400, since=since):
+            per_day = out.setdefault(component_of[b.monitor_id], {})
+            checks, failures = per_day.get(b.start.date(), (0, 0))
+            per_day[b.start.date()] = (checks + b.checks, failures + b.failures)
+        return out
 
     def recent_incidents(self, *, days: int = RECENT_DAYS) -> list[Incident]:
         since = self.now - timedelta(days=days)

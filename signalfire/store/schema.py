@@ -274,3 +274,10 @@ agents = Table(
     Column("last_seen_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
 )
+
+# Where each periodic job got to (the rollup's watermark over received_at).
+job_marks = Table(
+    "job_marks", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)

@@ -37,7 +37,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "publish" / "static"
 def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                clock: Clock = system_clock, max_body_bytes: int = 1_000_000,
                default_page: str | None = None, background: bool = True,
-               tick_s: float = 10.0, probes: bool | None = None) -> ASGIApp:
+               tick_s: float = 10.0, probes: bool | None = None,
+               retention_days: int = 14) -> ASGIApp:
     """The ASGI app. ``background`` runs the duties of a server (maintenance
     ticker, cache warm-up, revision watcher); ``probes`` (default: as
     ``background``) runs the monitors of region ``local`` in this process."""
@@ -53,6 +54,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
         tasks = []
         if background:
             tasks.append(asyncio.create_task(_warm(svc)))
+            tasks.append(asyncio.create_task(_housekeeping(svc, retention_days)))
         if background if probes is None else probes:
             from signalfire.engine.monitoring import LocalProber
 
@@ -108,6 +110,24 @@ async def _warm(svc: Services) -> None:
         await anyio.to_thread.run_sync(svc.documents.refresh, keys)
     except Exception:  # a cold cache is slower, not broken
         log.exception("event=warm_up_failed")
+
+
+async def _housekeeping(svc: Services, retention_days: int, every_s: float = 60.0) -> None:
+    """Fold new observations into the rollups; drop raw ones past retention."""
+    while True:
+        try:
+            while await anyio.to_thread.run_sync(svc.store.roll_up, svc.clock()):
+                pass
+            await anyio.to_thread.run_sync(_prune, svc, retention_days)
+        except Exception:  # the next round tries again
+            log.exception("event=housekeeping_failed")
+        await asyncio.sleep(every_s)
+
+
+def _prune(svc: Services, retention_days: int) -> None:
+    from datetime import timedelta
+
+    svc.store.prune_raw(before=svc.clock() - timedelta(days=retention_days))
 
 
 async def _maintenance_ticker(svc: Services, every_s: float) -> None:

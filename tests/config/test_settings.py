@@ -104,7 +104,8 @@ def test_it_ignores_unrelated_and_unknown_variables():
 @pytest.mark.parametrize("field", sorted(Settings.model_fields))
 def test_every_setting_can_come_from_a_file(tmp_path, field):
     sample = {"port": "9000", "log_level": "error", "log_format": "json",
-              "max_body_bytes": "512", "base_url": "https://status.example.com"}
+              "max_body_bytes": "512", "base_url": "https://status.example.com",
+              "observation_retention_days": "30"}
     value = sample.get(field, "/srv/value")
     secret = tmp_path / "secret"
     secret.write_text(f"  {value}\n", encoding="utf-8")

@@ -237,3 +237,24 @@ def bucket(checks: int, failures: int) -> Bucket:
 ])
 def test_uptime_is_the_share_of_successful_checks(buckets, pct):
     assert uptime_pct(buckets) == pct
+
+
+def test_combine_adds_the_parts_of_one_bucket():
+    from datetime import UTC, datetime
+
+    from signalfire.domain.probe import Observation
+    from signalfire.domain.rollup import combine, rollup
+
+    t = datetime(2026, 1, 1, 12, 0, 5, tzinfo=UTC)
+
+    def ob(i, ms, ok=True):
+        return Observation(id=str(i), monitor_id="m", region="eu", at=t, ok=ok, duration_ms=ms)
+
+    (a,) = rollup([ob(1, 10), ob(2, 20)], 60)
+    (b,) = rollup([ob(3, 400), ob(4, 5, ok=False)], 60)
+    (whole,) = rollup([ob(1, 10), ob(2, 20), ob(3, 400), ob(4, 5, ok=False)], 60)
+    c = combine([a, b])
+    assert (c.checks, c.failures, c.min_ms, c.max_ms) == (whole.checks, whole.failures,
+                                                          whole.min_ms, whole.max_ms)
+    assert c.latency_bins == whole.latency_bins
+    assert combine([a]) is a

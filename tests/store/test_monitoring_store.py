@@ -136,3 +136,22 @@ def test_heartbeat_secrets(any_store, clock):
     hb = any_store.create_monitor(page.id, name="cron", kind=MonitorKind.HEARTBEAT, now=clock())
     secret = any_store.set_heartbeat_secret(hb.id)
     assert any_store.monitor_by_heartbeat(secret).id == hb.id
+
+
+def test_rollups_count_late_observations_in_their_own_minute(setup, clock):
+    store, _, _, mon = setup
+    t0 = clock()
+    store.ingest([obs(mon, "eu", t0, duration_ms=10), obs(mon, "eu", t0 + timedelta(seconds=5),
+                                                          ok=False)], received_at=t0)
+    assert store.roll_up(t0 + timedelta(seconds=1)) == 2
+    assert store.roll_up(t0 + timedelta(seconds=2)) == 0
+    # An agent delivers, an hour late, a check made in that same minute.
+    late = t0 + timedelta(hours=1)
+    store.ingest([obs(mon, "eu", t0 + timedelta(seconds=10), duration_ms=30)], received_at=late)
+    assert store.roll_up(late) == 1
+    (minute,) = [b for b in store.buckets([mon.id], width_s=60, since=t0 - timedelta(minutes=1))]
+    assert (minute.checks, minute.failures, minute.min_ms, minute.max_ms) == (3, 1, 10, 30)
+    (day,) = store.buckets([mon.id], width_s=86400, since=t0 - timedelta(days=1))
+    assert day.checks == 3
+    assert store.prune_raw(before=late + timedelta(seconds=1)) == 3
+    assert store.recent_observations(mon.id) == []

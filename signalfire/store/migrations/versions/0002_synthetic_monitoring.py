@@ -16,6 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('job_marks',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
     op.create_table('agents',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -123,6 +128,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('job_marks')
 
     op.drop_table('rollups')
     with op.batch_alter_table('observations', schema=None) as batch_op:
