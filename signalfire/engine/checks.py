@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from signalfire.domain.conditions import Condition, default_ok, evaluate_all, parse_condition
+from signalfire.domain.conditions import Condition, evaluate_all, parse_condition
 from signalfire.domain.probe import Monitor, Observation, ProbeResult
 from signalfire.probes import PROBES, ProbeContext
 
@@ -31,12 +31,9 @@ class Checker:
         return self.judge(monitor, result)
 
     def judge(self, monitor: Monitor, result: ProbeResult) -> Observation:
-        conditions = self.conditions(monitor)
-        if conditions:
-            ok, results = evaluate_all(conditions, result, now=self.ctx.clock())
-            ok = ok and result.error is None
-        else:
-            ok, results = default_ok(result), ()
+        # With conditions, they alone decide (`[CONNECTED] == false` watches a port
+        # that must stay closed); without, the kind's default judgement does.
+        ok, results = evaluate_all(self.conditions(monitor), result, now=self.ctx.clock())
         return Observation(
             id=uuid.uuid4().hex, monitor_id=monitor.id, region=self.region,
             at=result.started_at, ok=ok, duration_ms=round(result.duration_ms, 3),

@@ -28,10 +28,12 @@ log = logging.getLogger("signalfire.monitoring")
 class LocalProber:
     def __init__(self, store: Store, *, clock: Callable[[], datetime],
                  on_ingest: Callable[[IngestResult], None] | None = None,
+                 on_observed: Callable[[list[Observation]], None] | None = None,
                  concurrency: int = 500, refresh_s: float = 10.0) -> None:
         self.store = store
         self.clock = clock
         self.on_ingest = on_ingest
+        self.on_observed = on_observed
         self.refresh_s = refresh_s
         self.ctx = ProbeContext(clock=clock)
         self.checker = Checker(self.ctx, region=LOCAL_REGION)
@@ -56,10 +58,15 @@ class LocalProber:
                            error_detail=detail)
 
     async def sink(self, batch: list[Observation]) -> None:
+        if self.on_observed is not None:
+            self.on_observed(batch)
         result = await anyio.to_thread.run_sync(
             lambda: self.store.ingest(batch, received_at=self.clock()))
         if self.on_ingest and (result.component_changes or result.flips):
             await anyio.to_thread.run_sync(self.on_ingest, result)
+
+    def scheduler_monitors(self) -> dict[str, Monitor]:
+        return self.scheduler.monitors
 
     async def refresh(self) -> None:
         monitors = await anyio.to_thread.run_sync(

@@ -64,6 +64,7 @@ class Scheduler:
         self.online = online
         self.online_every_s = online_every_s
         self.stats = SchedulerStats()
+        self.on_lag: Callable[[float], None] | None = None
         self.is_online = True
         self._monitors: dict[str, Monitor] = {}
         self._heap: list[tuple[float, int, str]] = []
@@ -148,7 +149,10 @@ class Scheduler:
                 self.stats.skipped_overlap += 1
                 continue
             await self._slots.acquire()
-            self.stats.record_lag(max(0.0, loop.time() - due))
+            lag = max(0.0, loop.time() - due)
+            self.stats.record_lag(lag)
+            if self.on_lag is not None:
+                self.on_lag(lag)
             self.stats.started += 1
             self._running[mid] = asyncio.create_task(self._run(monitor))
 
@@ -201,6 +205,14 @@ class Scheduler:
                 log.warning("event=prober_network online=%s", ok)
             self.is_online = ok
             await asyncio.sleep(self.online_every_s)
+
+    @property
+    def monitors(self) -> dict[str, Monitor]:
+        return self._monitors
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
 
     def lag_percentile(self, q: float) -> float:
         lags = sorted(self.stats.lags_s)

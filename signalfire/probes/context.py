@@ -69,7 +69,7 @@ class ProbeContext:
         ca_certs: str | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
-        max_keepalive_connections: int = 100,
+        max_keepalive_connections: int = 0,
     ) -> None:
         self.clock = clock
         self.monotonic = monotonic
@@ -101,6 +101,10 @@ class ProbeContext:
             transport=self._http_transport,
             # No connection cap: the scheduler bounds concurrency, and a check
             # queued behind a full pool would be charged the wait as latency.
+            # No keep-alive by default: each check opens its own connection,
+            # so its duration includes connect and TLS as a new visitor's
+            # would, and a pooled connection the server dropped meanwhile
+            # cannot fail a check that has nothing to do with it.
             limits=httpx.Limits(max_connections=None,
                                 max_keepalive_connections=self._max_keepalive_connections,
                                 keepalive_expiry=5.0),

@@ -14,13 +14,18 @@ them), so they never change meaning:
     too_many_redirects   an HTTP redirect loop
     invalid_target       the target cannot be probed (bad URL, scheme, name)
     probe_error          a failure that matches none of the above
+
+and, set by the probes themselves rather than found here:
+
+    invalid_options      the monitor's options do not validate (config let them through)
+    not_an_active_probe  a push kind (heartbeat) was run
 """
 
 from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dns.exception
 import httpx
@@ -87,9 +92,11 @@ def _target(exc: BaseException, _: float) -> str | None:
 
 def _tls(exc: BaseException, _: float) -> str | None:
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate not trusted: {exc.verify_message or exc.reason or exc}"
+        # OpenSSL's short reason ("certificate has expired") is the useful part.
+        reason = getattr(exc, "verify_message", None) or getattr(exc, "reason", None) or exc
+        return f"certificate not trusted: {reason}"
     if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc}"
+        return f"TLS failed: {getattr(exc, 'reason', None) or exc}"
     return None
 
 
@@ -129,7 +136,7 @@ def _network(exc: BaseException, _: float) -> str | None:
     return None
 
 
-_RULES = (
+_RULES: tuple[tuple[str, Callable[[BaseException, float], str | None]], ...] = (
     ("timeout", _timeout),
     ("too_many_redirects", _redirects),
     ("invalid_target", _target),
@@ -141,3 +148,6 @@ _RULES = (
     ("invalid_response", _invalid),
     ("connection_failed", _network),
 )
+
+# Every error kind a probe result can carry (docs and tests read this).
+ERROR_KINDS = (*(kind for kind, _ in _RULES), "probe_error", "invalid_options", "not_an_active_probe")

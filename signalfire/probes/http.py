@@ -1,5 +1,8 @@
 """HTTP(S) check: one request, the status, headers and a bounded prefix of the body.
 
+For ``https://`` targets the certificate's expiry is reported too, so one
+monitor can check ``[STATUS]`` and ``[CERTIFICATE_EXPIRATION]``.
+
 The whole check — connect, TLS, headers and body — is bounded by the monitor's
 timeout, and the body is read as a stream and only up to ``max_body_bytes``:
 a target answering with an endless body must cost neither memory nor time.
@@ -10,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from signalfire.domain.probe import Monitor, MonitorKind, ProbeResult
+from signalfire.probes import certificates
 from signalfire.probes import kind as k
 from signalfire.probes.context import ProbeContext
 from signalfire.probes.failures import classify
@@ -59,6 +64,7 @@ class _Seen:
 
     connected: bool = False
     ip: str | None = None
+    certificate_expires_at: datetime | None = None
     status: int | None = None
     headers: dict[str, str] | None = None
     body: bytearray = field(default_factory=bytearray)
@@ -69,6 +75,17 @@ class _Seen:
         if event == "connection.connect_tcp.complete":
             self.connected = True
             self.ip = _server_ip(info.get("return_value")) or self.ip
+        elif event == "connection.start_tls.complete":
+            self.see_certificate(info.get("return_value"))
+
+    def see_certificate(self, stream: Any) -> None:
+        # The last connection's certificate counts (after a redirect to
+        # http://, none). One that does not parse is left out: it is the TLS
+        # check's business, not a reason to fail an HTTP check.
+        try:
+            self.certificate_expires_at = certificates.expires_at(_extra_info(stream, "ssl_object"))
+        except ValueError:
+            self.certificate_expires_at = None
 
 
 async def run(monitor: Monitor, ctx: ProbeContext) -> ProbeResult:
@@ -79,6 +96,7 @@ async def run(monitor: Monitor, ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(
             started_at=started_at, duration_ms=(ctx.monotonic() - start) * 1000,
             connected=seen.connected, status=seen.status, headers=seen.headers,
+            certificate_expires_at=seen.certificate_expires_at,
             body=bytes(seen.body) if seen.status is not None else None, ip=seen.ip,
             error=error, error_detail=detail)
 
@@ -118,7 +136,10 @@ async def _fetch(monitor: Monitor, ctx: ProbeContext, options: dict[str, Any], s
         extensions={"trace": seen.trace},
     ) as response:
         seen.connected = True
-        seen.ip = _server_ip(response.extensions.get("network_stream")) or seen.ip
+        stream = response.extensions.get("network_stream")
+        if stream is not None:  # None only under a mock transport
+            seen.ip = _server_ip(stream) or seen.ip
+            seen.see_certificate(stream)
         seen.status = response.status_code
         seen.headers = dict(response.headers.items())  # names come lowercased
         if cap == 0 or method == "HEAD":
@@ -132,11 +153,13 @@ async def _fetch(monitor: Monitor, ctx: ProbeContext, options: dict[str, Any], s
                     break
 
 
-def _server_ip(stream: Any) -> str | None:
+def _extra_info(stream: Any, name: str) -> Any:
     get_extra_info = getattr(stream, "get_extra_info", None)
-    if get_extra_info is None:
-        return None
-    address = get_extra_info("server_addr")
+    return get_extra_info(name) if get_extra_info else None
+
+
+def _server_ip(stream: Any) -> str | None:
+    address = _extra_info(stream, "server_addr")
     return str(address[0]) if address else None
 
 

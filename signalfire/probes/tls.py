@@ -9,12 +9,9 @@ and the expiry is still reported, so conditions such as
 from __future__ import annotations
 
 import asyncio
-import ssl
-from datetime import datetime
-
-from cryptography import x509
 
 from signalfire.domain.probe import Monitor, MonitorKind, ProbeResult
+from signalfire.probes import certificates
 from signalfire.probes import kind as k
 from signalfire.probes.connection import (
     close_quietly,
@@ -64,28 +61,22 @@ async def run(monitor: Monitor, ctx: ProbeContext) -> ProbeResult:
                 server_hostname=options["server_name"] or host,
                 ssl_shutdown_timeout=CLOSE_TIMEOUT_S)
     except Exception as exc:
-        return failed(*classify(exc, timeout_s=monitor.timeout_s))
+        error, detail = classify(exc, timeout_s=monitor.timeout_s)
+        # A handshake only fails once TCP has connected.
+        return failed(error, detail, connected=error == "tls_error")
     duration_ms = (ctx.monotonic() - start) * 1000
     try:
         peer = writer.get_extra_info("peername")
-        ssl_object: ssl.SSLObject | None = writer.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        if not der:
-            return failed("tls_error", "the server sent no certificate", connected=True)
         try:
-            expires_at = _not_after(der)
+            expires_at = certificates.expires_at(writer.get_extra_info("ssl_object"))
         except ValueError as exc:
             return failed("tls_error", f"unreadable certificate: {exc}", connected=True)
+        if expires_at is None:
+            return failed("tls_error", "the server sent no certificate", connected=True)
     finally:
         await close_quietly(writer, timeout_s=CLOSE_TIMEOUT_S)
     return ProbeResult(started_at=started_at, duration_ms=duration_ms, connected=True,
                        ip=str(peer[0]) if peer else None, certificate_expires_at=expires_at)
-
-
-def _not_after(der: bytes) -> datetime:
-    # The stdlib only decodes a certificate it verified; cryptography reads
-    # the DER the handshake received either way.
-    return x509.load_der_x509_certificate(der).not_valid_after_utc
 
 
 KIND = k.ProbeKind(kind=MonitorKind.TLS, run=run, options=OPTIONS, validate_target=validate_target)

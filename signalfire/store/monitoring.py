@@ -339,6 +339,17 @@ class MonitoringMixin:
             self._update_verdicts(conn, ids, now, result)
         return result
 
+    def all_monitor_states(self: Store) -> list[tuple[Monitor, list[RegionState]]]:
+        """Every monitor with its states in the regions it runs in."""
+        monitors = {m.id: m for m in self.list_monitors()}
+        states: dict[str, list[RegionState]] = {m: [] for m in monitors}
+        with self._read() as conn:
+            for r in conn.execute(select(t.monitor_states)):
+                m = monitors.get(r.monitor_id)
+                if m is not None and r.region in m.regions:
+                    states[r.monitor_id].append(state_from_row(r))
+        return [(m, states[m.id]) for m in monitors.values()]
+
     def monitor_states(self: Store, monitor_id: str) -> list[RegionState]:
         with self._read() as conn:
             return [state_from_row(r) for r in conn.execute(

@@ -22,6 +22,7 @@ from signalfire.publish.site import Publisher, topics_for
 from signalfire.store import Store
 from signalfire.web import schemas as s
 from signalfire.web.cache import RenderCache
+from signalfire.web.metrics import Metrics
 from signalfire.web.public import Documents, PageDirectory
 
 
@@ -33,6 +34,7 @@ class Services:
     pages: PageDirectory
     publisher: Publisher
     documents: Documents
+    metrics: Metrics
 
 
 def services(request: Request) -> Services:

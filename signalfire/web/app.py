@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -26,6 +26,7 @@ from signalfire.web import admin, monitors_api, problems
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
 from signalfire.web.limits import BodyLimit
+from signalfire.web.metrics import Metrics
 from signalfire.web.monitors_api import changed_components
 from signalfire.web.public import Documents, PageDirectory, PublicSite
 from signalfire.web.public_docs import router as public_docs_router
@@ -46,8 +47,11 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
     documents = Documents(publisher, pages, cache)
+    metrics = Metrics(store)
+    metrics.gauge("signalfire_render_cache_entries", "Public documents held rendered",
+                  lambda: float(len(cache)))
     svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher,
-                   documents=documents)
+                   documents=documents, metrics=metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,7 +62,14 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
         if background if probes is None else probes:
             from signalfire.engine.monitoring import LocalProber
 
-            prober = LocalProber(store, clock=clock, on_ingest=lambda r: changed_components(svc, r))
+            prober = LocalProber(store, clock=clock, on_ingest=lambda r: changed_components(svc, r),
+                                 on_observed=lambda batch: metrics.observed(
+                                     batch, prober.scheduler_monitors()))
+            prober.scheduler.on_lag = metrics.scheduler_lag.observe
+            metrics.gauge("signalfire_scheduler_in_flight", "Local checks running now",
+                          lambda: float(prober.scheduler.stats.in_flight))
+            metrics.gauge("signalfire_scheduler_buffered", "Local observations waiting to be "
+                          "written", lambda: float(prober.scheduler.buffered))
             tasks.append(asyncio.create_task(prober.run()))
             tasks.append(asyncio.create_task(_maintenance_ticker(svc, tick_s)))
             if not store.is_sqlite:
@@ -86,6 +97,10 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.include_router(monitors_api.heartbeat)
     api.include_router(public_docs_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @api.get("/metrics", include_in_schema=False)
+    def metrics_endpoint() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -329,6 +329,8 @@ def agent_observations(batch: ObservationBatch, me: AgentDep, svc: Svc) -> dict[
         conditions=tuple(ConditionResult(c.condition, c.ok, c.actual) for c in o.conditions))
         for o in batch.observations]
     result = svc.store.ingest(observations, received_at=svc.clock())
+    svc.metrics.observed(observations, {m.id: m for m in svc.store.list_monitors(
+        region=me.region)})
     changed_components(svc, result)
     return {"accepted": result.accepted, "duplicates": result.duplicates,
             "unknown_monitors": sorted(set(result.unknown_monitors))}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 import tracemalloc
+from datetime import UTC, datetime
 
 import pytest
+from probe_servers import http_handler, serve, server_ssl_context
 
 from signalfire.domain.probe import MonitorKind
 from signalfire.probes import ProbeContext, http
@@ -154,6 +156,22 @@ async def test_https_with_a_trusted_certificate(ctx, make_monitor, https_server)
     result = await probe(ctx, make_monitor, f"{https_server}/ok")
 
     assert (result.error, result.status) == (None, 200)
+
+
+async def test_https_reports_when_the_certificate_expires(ctx, make_monitor, ca):
+    expires_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    cert = ca.issue_cert("localhost", not_after=expires_at)
+    async with serve(http_handler, ssl_context=server_ssl_context(cert)) as server:
+        result = await probe(ctx, make_monitor, f"https://localhost:{server.port}/redirect")
+
+    assert (result.error, result.status) == (None, 200)
+    assert result.certificate_expires_at == expires_at
+
+
+async def test_plain_http_has_no_certificate(ctx, make_monitor, http_server):
+    result = await probe(ctx, make_monitor, f"{http_server}/ok")
+
+    assert result.certificate_expires_at is None
 
 
 async def test_https_with_an_untrusted_certificate_is_a_tls_error(clock, make_monitor, https_server):

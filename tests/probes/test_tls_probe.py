@@ -44,6 +44,7 @@ async def test_an_untrusted_certificate_is_a_tls_error(clock, make_monitor, serv
 
     assert result.error == "tls_error"
     assert "unable to get local issuer certificate" in result.error_detail
+    assert result.connected  # TCP was up; the handshake failed
     assert result.certificate_expires_at is None
 
 
