@@ -109,25 +109,73 @@ def serve(host: str | None, port: int | None) -> None:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Port (default 8000).")
-def demo(host: str | None, port: int | None) -> None:
+@click.option("--agents/--no-agents", default=True,
+              help="Start the two demo probe agents (regions eu-west and sa-east).")
+def demo(host: str | None, port: int | None, agents: bool) -> None:
     """Start a demo status page on SQLite: a short-video app with history, an incident
-    going on now and an upcoming maintenance."""
+    going on now, an upcoming maintenance, and live monitors of a simulated service
+    probed from three regions (this server and two agents)."""
     settings = _settings(host=host, port=port)
     base = f"http://{settings.host}:{settings.port}"
     settings = _settings(host=host, port=port, base_url=base)
     _configure_logging(settings)
     with _store(settings) as store:
-        from signalfire.sim.demo import seed_demo
+        from signalfire.config.pagefile import apply_pagefile, parse_pagefile
+        from signalfire.sim.demo import DEMO_COMPONENTS, DEMO_REGIONS, demo_pagefile, seed_demo
+        from signalfire.sim.target import Faults, Mount, slug, target_app
+        from signalfire.web.app import create_app
 
         if not store.list_pages():
             seed_demo(store, now=_now())
             out.print("Seeded the demo page 'Clipstream'.")
+        apply_pagefile(store, parse_pagefile(demo_pagefile(base), source="demo"), _now())
         _, secret = store.create_token("demo", now=_now())
+        faults = Faults(tuple(slug(c) for c in DEMO_COMPONENTS), DEMO_REGIONS)
+        # Matches the incident going on in the demo: uploads fail in Latin America.
+        faults.set("video-upload", "down", frozenset({"sa-east"}))
+        agent_tokens = []
+        if agents:
+            for a in store.list_agents():
+                if a.name.startswith("demo-") and a.revoked_at is None:
+                    store.revoke_agent(a.id, now=_now())
+            agent_tokens = [(region, store.create_agent(f"demo-{region}", region,
+                                                        now=_now())[1])
+                            for region in DEMO_REGIONS]
         out.print(f"Data directory: {settings.data_dir.resolve()}")
         out.print(f"Admin API token (shown once): {secret}")
-        out.print(f"Status page: {base}/  ·  API docs: {base}/api/docs", highlight=False)
+        out.print(f"Status page: {base}/  ·  API docs: {base}/api/docs  ·  "
+                  f"break the demo service: {base}/_demo/", highlight=False)
         out.print(f"Signalfire demo running at {base}", highlight=False)
-        _serve(settings, store, host=settings.host, port=settings.port, default_page="clipstream")
+        app = create_app(store, base_url=settings.base_url,
+                         max_body_bytes=settings.max_body_bytes, default_page="clipstream")
+        processes = [_spawn_agent(base, token, region, settings) for region, token in agent_tokens]
+        try:
+            _run_uvicorn(Mount(app, target_app(faults)), settings)
+        finally:
+            for proc in processes:
+                proc.terminate()
+            for proc in processes:
+                try:
+                    proc.wait(10)
+                except Exception:
+                    proc.kill()
+
+
+def _spawn_agent(base: str, token: str, region: str, settings):  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+
+    env = {**os.environ, "SIGNALFIRE_DATA_DIR": str(settings.data_dir.resolve())}
+    return subprocess.Popen(
+        [sys.executable, "-m", "signalfire.cli.main", "agent", "--server", base,
+         "--token", token, "--region", region], env=env, stdin=subprocess.DEVNULL)
+
+
+def _run_uvicorn(app, settings) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False, server_header=False)
 
 
 # -- db ---------------------------------------------------------------------------

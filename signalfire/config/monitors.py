@@ -32,7 +32,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 
 class MonitorSpec(Spec):
     name: Name
-    kind: MonitorKind
+    kind: Annotated[MonitorKind, Field(strict=False)]
     component: Name | None = None
     target: Annotated[str, null_as(str), Field(max_length=2000)] = ""
     interval: Duration = 60.0

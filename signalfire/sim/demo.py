@@ -40,6 +40,34 @@ pages:
         description: The public developer API
 """
 
+DEMO_REGIONS = ("eu-west", "sa-east")
+DEMO_COMPONENTS = ("Feed", "Live", "Video upload", "Login", "Messaging", "App", "API")
+
+
+def demo_pagefile(base_url: str) -> str:
+    """The demo page with one HTTP monitor per component against the simulated
+    service, probed by the server (region local) and the two demo agents."""
+    from signalfire.sim.target import slug
+
+    lines = [DEMO_PAGEFILE.rstrip("\n"), "    monitors:"]
+    regions = ", ".join(("local", *DEMO_REGIONS))
+    for name in DEMO_COMPONENTS:
+        lines += [
+            f"      - name: {slug(name)}-http",
+            f"        component: {name}",
+            "        kind: http",
+            f"        target: {base_url}/_demo/target/{slug(name)}",
+            "        interval: 10s",
+            "        timeout: 3s",
+            f"        regions: [{regions}]",
+            "        conditions: ['[STATUS] == 200', '[BODY].status == ok']",
+            "        degraded_ms: 1000",
+            "        failure_threshold: 2",
+            "        success_threshold: 2",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 # (title, components hit, worst status, [(status, text)...])
 _PAST = [
     ("Feed loading slowly", ["Feed"], ComponentStatus.DEGRADED_PERFORMANCE, [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from signalfire.domain.model import Incident
@@ -254,10 +254,9 @@ def _incident_changed(svc: Services, i: Incident, *, components: bool | None = N
 
 
 @router.get("/pages/{page_id}/incidents", response_model=list[s.IncidentOut], tags=["incidents"])
-def list_incidents(page_id: str, svc: Svc, unresolved: bool = False, limit: int = 50,
-                   offset: int = 0) -> list[dict[str, Any]]:
-    if not 1 <= limit <= 500 or offset < 0:
-        raise InputError("limit must be 1..500 and offset at least 0", field="limit")
+def list_incidents(page_id: str, svc: Svc, unresolved: bool = False,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[dict[str, Any]]:
     page = _page(svc, page_id)
     items = svc.store.list_incidents(page.id, kind="incident", open_only=unresolved,
                                      limit=limit, offset=offset)

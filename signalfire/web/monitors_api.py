@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
@@ -237,10 +237,9 @@ def delete_monitor(page_id: str, monitor_id: str, svc: Svc) -> Response:
 
 @admin.get("/pages/{page_id}/monitors/{monitor_id}/observations",
            response_model=list[ObservationOut])
-def monitor_observations(page_id: str, monitor_id: str, svc: Svc, limit: int = 50,
-                         region: str | None = None) -> list[dict[str, Any]]:
-    if not 1 <= limit <= 1000:
-        raise InputError("limit must be 1..1000", field="limit")
+def monitor_observations(page_id: str, monitor_id: str, svc: Svc,
+                         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+                         region: Region | None = None) -> list[dict[str, Any]]:
     m = _owned(svc, page_id, monitor_id)
     return [_observation_out(o) for o in svc.store.recent_observations(m.id, limit=limit,
                                                                         region=region)]

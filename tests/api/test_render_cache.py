@@ -52,7 +52,7 @@ def test_a_component_write_rerenders_what_it_touched_and_keeps_the_rest(env, clo
     kept, redone, after = _kept_and_redone(env, before)
     assert kept == {f"/incidents/{i.id}", "/history.atom", "/history"}
     assert redone == {"/", "/api/v2/summary.json", "/api/v2/components.json"}
-    assert b"degraded_performance" in after["/api/v2/components.json"].body
+    assert b"degraded_performance" in after["/api/v2/components.json"].rendered.body
     renders = _services(env).cache.renders
     assert "degraded_performance" in env.anon.get("/api/v2/summary.json").text
     assert _services(env).cache.renders == renders  # served from the pre-rendered bytes
@@ -71,7 +71,7 @@ def test_an_incident_update_keeps_the_pages_of_other_incidents(env, clock):
     kept, redone, after = _kept_and_redone(env, before)
     assert kept == {f"/incidents/{b.id}", "/api/v2/components.json"}
     assert redone == {f"/incidents/{a.id}"}
-    assert b"found it" in after[f"/incidents/{a.id}"].body
+    assert b"found it" in after[f"/incidents/{a.id}"].rendered.body
 
 
 def test_a_deleted_incident_page_is_dropped(env, clock):
@@ -158,3 +158,24 @@ def test_the_hot_documents_are_rendered_at_start(store, clock):
             time.sleep(0.01)
         assert {k.split("|")[1] for k in cache._entries} >= {"/", "/api/v2/summary.json",
                                                              "/api/v2/status.json"}
+
+
+def test_large_documents_are_served_gzipped_to_clients_that_ask(env):
+    import gzip
+
+    plain = env.anon.get("/", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    raw = env.anon.build_request("GET", "/", headers={"Accept-Encoding": "gzip"})
+    packed = env.anon.send(raw, stream=True)
+    body = b"".join(packed.iter_raw())
+    packed.close()
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "accept-encoding"
+    assert len(body) < len(plain.content) / 3
+    assert gzip.decompress(body) == plain.content
+
+
+def test_head_sends_headers_only(env):
+    r = env.anon.head("/api/v2/summary.json")
+    assert r.status_code == 200 and r.content == b""
+    assert int(r.headers["content-length"]) > 100

@@ -52,6 +52,17 @@ async def serve(handler: Handler, *, ssl_context: ssl.SSLContext | None = None,
         assert task is not None
         tasks.add(task)
         try:
+            if ssl_context is not None:
+                # The handshake here rather than in start_server: a client that
+                # rejects our certificate (as some tests want) is then a handled
+                # error of this connection, not a loop-level error in debug mode.
+                try:
+                    await writer.start_tls(ssl_context)
+                except (OSError, ssl.SSLError):
+                    # The stream's protocol was swapped for the TLS one, so
+                    # wait_closed() would never return: just drop the socket.
+                    writer.transport.abort()
+                    return
             await handler(reader, writer)
         except (OSError, asyncio.IncompleteReadError, ssl.SSLError):
             pass  # the probe hung up: that is its right
@@ -62,11 +73,12 @@ async def serve(handler: Handler, *, ssl_context: ssl.SSLContext | None = None,
         finally:
             if not writer.is_closing():
                 writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError, asyncio.CancelledError):
-                await asyncio.wait_for(writer.wait_closed(), 1)
+                with contextlib.suppress(OSError, ssl.SSLError, asyncio.CancelledError,
+                                         TimeoutError):
+                    await asyncio.wait_for(writer.wait_closed(), 1)
             tasks.discard(task)
 
-    server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=ssl_context)
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         yield LoopbackServer("127.0.0.1", port, tasks)
