@@ -31,10 +31,10 @@ def build_app(argv: list[str], *, base_url: str) -> Any:
         from signalfire.store import open_store
         from signalfire.web.app import create_app
 
-        # No maintenance ticker: nothing may invalidate the cache while we
-        # measure it, and a benchmark has no schedule to keep.
-        return create_app(open_store(argv[2], migrate=False), base_url=base_url,
-                          background=False)
+        # As `signalfire serve` runs it (warm-up, heap freeze, housekeeping); the
+        # demo data has no monitors and no maintenance due, so nothing
+        # invalidates the cache while it is measured.
+        return create_app(open_store(argv[2], migrate=False), base_url=base_url)
     raise SystemExit(USAGE)
 
 

@@ -191,6 +191,20 @@ def combine(parts: Sequence[Bucket]) -> Bucket:
                   min_ms=low, max_ms=high, latency_bins=bins)
 
 
+def pooled_percentile(buckets: Iterable[Bucket], pct: int) -> float | None:
+    """A latency percentile over buckets of any monitors, regions and times
+    (within the histogram's error bound); None without a successful check."""
+    parts = list(buckets)
+    if not parts:
+        return None
+    bins = tuple(map(sum, zip(*(b.latency_bins for b in parts), strict=True)))
+    mins = [b.min_ms for b in parts if b.min_ms is not None]
+    maxes = [b.max_ms for b in parts if b.max_ms is not None]
+    if not mins:
+        return None
+    return _histogram_percentile(bins, pct, min(mins), max(maxes))
+
+
 def uptime_pct(buckets: Iterable[Bucket]) -> float | None:
     """Share of successful checks over all checks, in percent; None without checks.
 

@@ -93,8 +93,35 @@ def _text(x: float, width: float, text: str) -> str:
 
 def status_badge(label: str, indicator: Indicator, description: str) -> bytes:
     """``label`` on grey, the indicator's message on its colour, as UTF-8 SVG."""
+    return badge(label, badge_message(indicator, description), COLOURS[indicator])
+
+
+NO_DATA_COLOUR = "#9f9f9f"
+
+
+def uptime_badge(label: str, uptime_pct: float | None) -> bytes:
+    """``uptime 30d | 99.95%``, green to red by how many nines."""
+    if uptime_pct is None:
+        return badge(label, "no data", NO_DATA_COLOUR)
+    colour = ("#4c1" if uptime_pct >= 99.9 else "#97ca00" if uptime_pct >= 99.0
+              else "#dfb317" if uptime_pct >= 95.0 else "#e05d44")
+    # Rounded down: 99.996% must not read as a perfect 100.00%.
+    shown = int(uptime_pct * 100) / 100
+    return badge(label, f"{shown:.2f}%", colour)
+
+
+def response_time_badge(label: str, p95_ms: float | None) -> bytes:
+    if p95_ms is None:
+        return badge(label, "no data", NO_DATA_COLOUR)
+    colour = "#4c1" if p95_ms < 300 else "#dfb317" if p95_ms < 1000 else "#fe7d37"
+    text = f"{p95_ms:.0f} ms" if p95_ms < 10_000 else f"{p95_ms / 1000:.1f} s"
+    return badge(label, text, colour)
+
+
+def badge(label: str, message: str, colour: str) -> bytes:
+    """A flat badge: ``label`` on grey, ``message`` on ``colour``, as UTF-8 SVG."""
     label = _clean(label)
-    message = _clean(badge_message(indicator, description))
+    message = _clean(message)
     label_text_px, message_text_px = text_width_px(label), text_width_px(message)
     label_px = round(label_text_px) + 2 * PAD_PX
     message_px = round(message_text_px) + 2 * PAD_PX
@@ -112,7 +139,7 @@ def status_badge(label: str, indicator: Indicator, description: str) -> bytes:
         "</clipPath>"
         '<g clip-path="url(#round)">'
         f'<rect width="{label_px}" height="20" fill="{LABEL_COLOUR}"/>'
-        f'<rect x="{label_px}" width="{message_px}" height="20" fill="{COLOURS[indicator]}"/>'
+        f'<rect x="{label_px}" width="{message_px}" height="20" fill="{colour}"/>'
         f'<rect width="{total_px}" height="20" fill="url(#gloss)"/></g>'
         '<g fill="#fff" text-anchor="middle" '
         'font-family="Verdana,Geneva,DejaVu Sans,sans-serif" '

@@ -52,6 +52,7 @@ def _json(doc: Any) -> bytes:
 
 
 _INCIDENT_PATH = re.compile(r"^/incidents/([a-z0-9]{1,32})$")
+_BADGE_PATH = re.compile(r"^/badges/([a-z0-9]{1,32})/(uptime|response-time)\.svg$")
 HISTORY_PAGE_SIZE = 20
 
 
@@ -84,7 +85,8 @@ class Publisher:
         return self.base_url if page.id == default_page_id else f"{self.base_url}/p/{page.slug}"
 
     def is_public_path(self, path: str) -> bool:
-        return path in self._routes or bool(_INCIDENT_PATH.match(path))
+        return (path in self._routes or bool(_INCIDENT_PATH.match(path))
+                or bool(_BADGE_PATH.match(path)))
 
     def render(self, page: Page, path: str, query: Mapping[str, str], *,
                page_url: str) -> Rendered:
@@ -94,6 +96,9 @@ class Publisher:
         match = _INCIDENT_PATH.match(path)
         if match:
             return self.incident_page(page, match.group(1), page_url)
+        match = _BADGE_PATH.match(path)
+        if match:
+            return self.component_badge(page, match.group(1), match.group(2))
         raise NotFound(f"no public document at {path!r}")
 
     # -- Statuspage v2 JSON -------------------------------------------------------
@@ -183,6 +188,31 @@ class Publisher:
                            v.status_doc["description"])
         return Rendered.make(svg, "image/svg+xml; charset=utf-8",
                              topics_for(page.id, "components", "incidents", "maintenance"))
+
+    def component_badge(self, page: Page, component_id: str, kind: str) -> Rendered:
+        """A component's 30-day uptime or 24-hour p95 response time, from its probes."""
+        from signalfire.domain.rollup import pooled_percentile, uptime_pct
+        from signalfire.domain.uptime import daily_uptime, window_uptime_pct
+        from signalfire.publish.badge import response_time_badge, uptime_badge
+
+        component = self.store.get_component(component_id)
+        if component.page_id != page.id:
+            raise NotFound(f"no component {component_id!r} on this page", field="component_id")
+        now = self.clock()
+        monitors = [m.id for m in self.store.list_monitors(page_id=page.id)
+                    if m.component_id == component_id]
+        if kind == "uptime":
+            since = now - timedelta(days=30)
+            value = uptime_pct(self.store.buckets(monitors, width_s=86400, since=since))
+            if value is None:  # no probes: from the status history, as the page's bars
+                history = self.store.status_history([component_id], since)[component_id]
+                value = window_uptime_pct(daily_uptime(history, days=30, now=now))
+            svg = uptime_badge(f"{component.name} uptime", value)
+        else:
+            hours = self.store.buckets(monitors, width_s=3600, since=now - timedelta(hours=24))
+            svg = response_time_badge(f"{component.name} p95", pooled_percentile(hours, 95))
+        return Rendered.make(svg, "image/svg+xml; charset=utf-8",
+                             topics_for(page.id, "components"), max_age_s=300)
 
     # -- HTML -------------------------------------------------------------------------
 

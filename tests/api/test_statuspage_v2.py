@@ -95,3 +95,24 @@ def test_the_badge_is_svg_that_follows_the_status(env, clock):
     _seed(env, clock)
     degraded = env.anon.get("/badge.svg")
     assert degraded.content != ok.content
+
+
+def test_component_badges(env, clock):
+    import uuid
+
+    from signalfire.domain.probe import MonitorKind, Observation
+
+    clock.advance(hours=1)
+    up = env.anon.get(f"/badges/{env.feed}/uptime.svg")
+    assert up.status_code == 200 and b"100.00%" in up.content  # from the status history
+    assert b"no data" in env.anon.get(f"/badges/{env.feed}/response-time.svg").content
+    mon = env.store.create_monitor(env.page_id, name="feed", kind=MonitorKind.HTTP,
+                                   target="http://x/", component_id=env.feed, now=clock())
+    env.store.ingest([Observation(id=uuid.uuid4().hex, monitor_id=mon.id, region="local",
+                                  at=clock(), ok=i % 4 != 0, duration_ms=120.0)
+                      for i in range(8)], received_at=clock())
+    env.store.roll_up(clock())
+    env.client.patch(env.url(f"/components/{env.feed}"), json={"description": "x"})  # re-render
+    assert b"75.00%" in env.anon.get(f"/badges/{env.feed}/uptime.svg").content
+    assert b" ms" in env.anon.get(f"/badges/{env.feed}/response-time.svg").content
+    assert env.anon.get("/badges/nosuchcomponent/uptime.svg").status_code == 404
