@@ -61,7 +61,7 @@ def test_every_observation_arrives_once_with_its_own_time_across_a_server_restar
         wait_for(f"{region}'s queue to drain into the restarted server",
                  lambda r=region: delivered(r), timeout_s=40)
 
-    for region, agent in agents.items():
+    for agent in agents.values():
         assert agent.terminate() == 0, agent.output()[-2000:]
         assert "event=agent_stopped reason=signal depth=0" in agent.output()
 
