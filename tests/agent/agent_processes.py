@@ -194,12 +194,13 @@ class World:
         # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly.
         assert self.server.terminate() in (0, -signal.SIGTERM), self.server.output()[-3000:]
 
-    def start_agent(self, token: str, region: str, *, name: str | None = None) -> AgentProcess:
-        name = name or region
+    def start_agent(self, token: str, region: str, *, run: int = 1) -> AgentProcess:
+        """An agent at debug level, so that it logs every observation it queues;
+        the queue file is the region's, the same for every ``run``."""
         agent = AgentProcess(
             [SIGNALFIRE, "agent", "--server", self.url, "--token", token, "--region", region,
-             "--queue", str(self.dir / f"queue-{name}.db")],
-            {**self.env, "SIGNALFIRE_LOG_LEVEL": "debug"}, self.dir / f"agent-{name}.log")
+             "--queue", str(self.dir / f"queue-{region}.db")],
+            {**self.env, "SIGNALFIRE_LOG_LEVEL": "debug"}, self.dir / f"agent-{region}-{run}.log")
         self.processes.append(agent)
         return agent
 
