@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench chromium wrk clean
+.PHONY: demo test lint bench bench-probes docs chromium wrk clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Signalfire needs Python 3.11 or newer")'
@@ -40,7 +40,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check signalfire tests bench
 
 bench: $(STAMP) wrk
-	$(BIN)/python bench/status_page.py
+	$(BIN)/python bench/status_page.py --rounds 3
+
+bench-probes: $(STAMP)
+	$(BIN)/python bench/probes.py
+
+# docs/cli.md is generated from the commands' help; a test checks it is current.
+docs: $(STAMP)
+	$(BIN)/python -m signalfire.cli.reference > docs/cli.md
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache

@@ -17,7 +17,8 @@ down and the targets fine, the agent must go on making (and queueing) good
 observations. Canaries are optional and none are set by default.
 
 SIGTERM or SIGINT: stop scheduling, let checks in flight finish, flush to the
-queue, try one last send, return (exit 0). A second signal skips the last send.
+queue, try one last send, return (exit 0). A second signal skips (or cuts short)
+the last send.
 A refused token or a region mismatch stops the agent with that error (the CLI
 turns it into one line and exit code 2); queued observations stay on disk.
 """
@@ -123,6 +124,7 @@ class Agent:
         # The thread that owns the queue's SQLite connection; every queue call runs there.
         self._queue_thread = ThreadPoolExecutor(1, thread_name_prefix="agent-queue")
         self._saved_monitors: list[dict[str, Any]] | None = None
+        self._final_send: asyncio.Task[int] | None = None
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -134,6 +136,8 @@ class Agent:
             log.info("event=stopping")
         else:
             log.warning("event=stopping_now reason=second_signal")
+            if self._final_send is not None:
+                self._final_send.cancel()
         self.stop_requested.set()
 
     async def run(self) -> None:
@@ -185,11 +189,15 @@ class Agent:
             for task in (puller, sending, stopper):
                 task.cancel()
             await asyncio.gather(puller, sending, stopper, return_exceptions=True)
-            await self.scheduler.stop(grace_s=STOP_GRACE_S)
-            if fatal is None and self._region_confirmed.is_set() and self._signals < 2:
-                await self.sender.drain(timeout_s=FINAL_SEND_S)
-            await client.aclose()
-            await ctx.close()
+            try:
+                await self.scheduler.stop(grace_s=STOP_GRACE_S)
+                if fatal is None and self._region_confirmed.is_set() and self._signals < 2:
+                    self._final_send = asyncio.create_task(
+                        self.sender.drain(timeout_s=FINAL_SEND_S))
+                    await asyncio.wait({self._final_send})
+            finally:
+                await client.aclose()
+                await ctx.close()
         depth = await self._call(queue.depth)
         if fatal is not None:
             reason = ("token_rejected" if isinstance(fatal, TokenRejected) else

@@ -22,6 +22,7 @@ from signalfire.agent.backoff import Backoff
 from signalfire.agent.client import AgentClient, RequestRefused, ServerError, ServerUnavailable
 from signalfire.agent.queue import ObservationQueue
 from signalfire.engine.clock import Clock
+from signalfire.errors import SignalfireError
 
 log = logging.getLogger("signalfire.agent")
 
@@ -102,9 +103,10 @@ class Sender:
             async with asyncio.timeout(timeout_s):
                 while sent := await self.send_once():
                     total += sent
-        except (ServerError, TimeoutError) as exc:
+        except (SignalfireError, TimeoutError) as exc:
+            # Stopping anyway; a refused token is reported at the next start.
             log.warning("event=final_send_incomplete error=%r",
-                        exc.message if isinstance(exc, ServerError) else "timeout")
+                        exc.message if isinstance(exc, SignalfireError) else "timeout")
         return total
 
     async def _deliver(self, batch: list[dict[str, Any]]) -> int:

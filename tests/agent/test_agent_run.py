@@ -170,3 +170,29 @@ def test_canaries_are_read_from_one_or_several_values():
 def test_a_server_that_is_not_an_http_url_is_refused(server, tmp_path):
     with pytest.raises(ConfigError, match="--server"):
         Agent(server=server, token="t", region="eu", queue_path=tmp_path / "q.db")
+
+
+async def test_a_second_signal_cuts_the_last_send_short(tmp_path):
+    server, target = Server(monitors=[make_monitor()]), Target()
+    hang = anyio.Event()
+
+    async def hanging(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and hang.is_set():
+            await anyio.sleep(60)
+        return server(request)
+
+    agent = Agent(server="http://server.test", token="sfa_t", region="eu",
+                  queue_path=tmp_path / "agent-eu.db", refresh_s=0.2,
+                  server_transport=httpx.MockTransport(hanging),
+                  probe_transport=httpx.MockTransport(target))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(agent.run)
+        await anyio.sleep(1.5)
+        hang.set()
+        await anyio.sleep(1.2)  # at least one more check is queued, its send hangs
+        agent.request_stop()
+        await anyio.sleep(0.5)
+        started = anyio.current_time()
+        agent.request_stop()
+    assert anyio.current_time() - started < 2, "the last send (up to 5 s) was cut short"
+    assert queued(tmp_path), "what was not sent stays queued"

@@ -19,7 +19,7 @@ from signalfire.web.app import create_app
 class _Target(BaseHTTPRequestHandler):
     healthy = True
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         body = b'{"status": "ok"}' if type(self).healthy else b'{"status": "broken"}'
         self.send_response(200 if type(self).healthy else 503)
         self.send_header("Content-Length", str(len(body)))
