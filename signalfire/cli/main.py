@@ -293,19 +293,25 @@ def token_revoke(token_id: str) -> None:
               help="The region this agent probes from; must match its token's region.")
 @click.option("--queue", "queue_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Local queue file (default: agent-<region>.db in the data dir).")
-def agent(server: str, token: str, region: str, queue_path: Path | None) -> None:
+@click.option("--canary", "canaries", multiple=True, envvar="SIGNALFIRE_AGENT_CANARIES",
+              help="host:port that must accept a TCP connection for failed checks to be "
+                   "reported (self-check); repeat, or separate with commas/spaces "
+                   "[SIGNALFIRE_AGENT_CANARIES]. None by default.")
+def agent(server: str, token: str, region: str, queue_path: Path | None,
+          canaries: tuple[str, ...]) -> None:
     """Run a probe agent: pull this region's monitors, run them, push observations.
 
     Observations wait in a local SQLite queue while the server is unreachable
     and are delivered later, each exactly once.
     """
-    from signalfire.agent.main import run_agent
+    from signalfire.agent.main import parse_canaries, run_agent
 
     settings = _settings()
     _configure_logging(settings)
     if queue_path is None:
         queue_path = settings.ensure_data_dir() / f"agent-{region}.db"
-    run_agent(server=server, token=token, region=region, queue_path=queue_path)
+    run_agent(server=server, token=token, region=region, queue_path=queue_path,
+              canaries=parse_canaries(canaries))
 
 
 @main.group()
