@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import json
 import os
 import sys
@@ -96,6 +97,26 @@ def process_cpu_s(pid: int | None) -> float:
     return (int(stat[11]) + int(stat[12])) / CLOCK_TICKS_PER_S
 
 
+class GcClock:
+    """Time spent in the garbage collector, through ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full_collections = 0
+        self._began = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+            self.full_collections += info["generation"] == 2
+
+
+GC = GcClock()
+
+
 class Window:
     """CPU of this process, of its core and of the target between ``start`` and ``end``."""
 
@@ -103,23 +124,26 @@ class Window:
         self.target_pid = target_pid
         self.core = pinned_core()
 
-    def _sample(self) -> tuple[float, float, float, float, float]:
+    def _sample(self) -> tuple[float, ...]:
         busy, total = core_times(self.core)
         return (time.monotonic(), time.process_time(), busy, total,
-                process_cpu_s(self.target_pid))
+                process_cpu_s(self.target_pid), GC.seconds, GC.full_collections)
 
     def start(self) -> None:
         self._start = self._sample()
 
     def end(self) -> dict[str, float]:
-        wall, cpu, busy, total, target = (b - a for a, b in
-                                          zip(self._start, self._sample(), strict=True))
+        wall, cpu, busy, total, target, gc_s, full = (
+            b - a for a, b in zip(self._start, self._sample(), strict=True))
         return {
             "wall_s": wall,
             "cpu_s": cpu,
             "cpu_pct": 100 * cpu / wall,
             "core_busy_pct": 100 * busy / total if total else -1.0,
             "target_cpu_pct": 100 * target / wall,
+            "gc_pct": 100 * gc_s / wall,
+            "gc_full_collections": int(full),
+            "gc_objects": len(gc.get_objects()),
         }
 
 
@@ -259,6 +283,9 @@ async def checks(cfg: dict[str, Any]) -> dict[str, Any]:
     monitors = make_monitors(cfg["port"], cfg["monitors"], cfg["interval_s"])
     async with ProbeContext(clock=utc_now) as ctx:
         checker = Checker(ctx, region="bench")
+        # A long-running prober has parsed every monitor's conditions already.
+        for monitor in monitors:
+            checker.conditions(monitor)
 
         async def one(i: int) -> bool:
             return (await checker.check(monitors[i])).ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -240,7 +240,13 @@ class MonitoringMixin:
                 conn.execute(ins.on_conflict_do_nothing(index_elements=["id"]),
                              [observation_row(o, received_at) for o in fresh.values()])
             result.accepted = len(fresh)
-            touched = self._advance_states(conn, list(fresh.values()), monitors, result)
+            # An agent whose clock runs ahead would otherwise pin its region's
+            # state in the future (later, correct times would look old, and the
+            # region would never fall silent): for the state machine, no check
+            # happened later than the server received it.
+            timely = [o if o.at <= received_at else replace(o, at=received_at)
+                      for o in fresh.values()]
+            touched = self._advance_states(conn, timely, monitors, result)
             self._update_verdicts(conn, {monitors[m].component_id for m in touched} - {None},
                                   received_at, result)
         return result

@@ -155,3 +155,17 @@ def test_rollups_count_late_observations_in_their_own_minute(setup, clock):
     assert day.checks == 3
     assert store.prune_raw(before=late + timedelta(seconds=1)) == 3
     assert store.recent_observations(mon.id) == []
+
+
+def test_an_agent_clock_running_ahead_does_not_pin_the_state_in_the_future(setup, clock):
+    store, _, _, mon = setup
+    ahead = clock() + timedelta(hours=2)
+    store.ingest([obs(mon, "eu", ahead, ok=False)], received_at=clock())
+    (state,) = store.monitor_states(mon.id)
+    assert state.last_at == clock()
+    (stored,) = store.recent_observations(mon.id)
+    assert stored.at == ahead and stored.received_at == clock()  # both kept, as sent
+    # Once the agent's clock is put right, its checks count again.
+    later = clock() + timedelta(seconds=30)
+    result = store.ingest([obs(mon, "eu", later, ok=False)], received_at=later)
+    assert [(f.region, f.up) for f in result.flips] == [("eu", False)]
