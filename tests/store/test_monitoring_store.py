@@ -83,7 +83,7 @@ def test_state_survives_a_restart(setup, clock, tmp_path):
     (state,) = store.monitor_states(mon.id)
     assert state.consecutive_failures == 1 and state.up is None
     result = store.ingest([obs(mon, "eu", clock() + timedelta(seconds=30), ok=False)],
-                          received_at=clock())
+                          received_at=clock() + timedelta(seconds=31))
     assert [(f.region, f.up) for f in result.flips] == [("eu", False)]
 
 
