@@ -169,3 +169,27 @@ def test_an_agent_clock_running_ahead_does_not_pin_the_state_in_the_future(setup
     later = clock() + timedelta(seconds=30)
     result = store.ingest([obs(mon, "eu", later, ok=False)], received_at=later)
     assert [(f.region, f.up) for f in result.flips] == [("eu", False)]
+
+
+def test_a_restart_neither_forgets_nor_alerts_again(tmp_path, clock):
+    from signalfire.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    first = open_store(url)
+    page = first.put_page("app", name="App", now=clock())
+    mon = first.create_monitor(page.id, name="m", kind=MonitorKind.HTTP, target="http://x/",
+                               regions=["eu"], failure_threshold=2, now=clock())
+    flips = []
+    for step in range(2):
+        at = clock() + timedelta(seconds=30 * step)
+        flips += first.ingest([obs(mon, "eu", at, ok=False)], received_at=at).flips
+    assert [(f.region, f.up) for f in flips] == [("eu", False)]
+    first.close()
+
+    again = open_store(url)  # the server restarted
+    at = clock() + timedelta(seconds=90)
+    result = again.ingest([obs(mon, "eu", at, ok=False)], received_at=at)
+    assert result.flips == []  # still down: nothing new to say
+    (state,) = again.monitor_states(mon.id)
+    assert state.up is False and state.consecutive_failures == 3
+    again.close()
