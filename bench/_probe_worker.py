@@ -102,6 +102,7 @@ class GcClock:
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.full_seconds = 0.0
         self.full_collections = 0
         self._began = 0.0
         gc.callbacks.append(self._callback)
@@ -109,9 +110,12 @@ class GcClock:
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._began = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._began
-            self.full_collections += info["generation"] == 2
+            return
+        took = time.perf_counter() - self._began
+        self.seconds += took
+        if info["generation"] == 2:
+            self.full_seconds += took
+            self.full_collections += 1
 
 
 GC = GcClock()
@@ -127,13 +131,13 @@ class Window:
     def _sample(self) -> tuple[float, ...]:
         busy, total = core_times(self.core)
         return (time.monotonic(), time.process_time(), busy, total,
-                process_cpu_s(self.target_pid), GC.seconds, GC.full_collections)
+                process_cpu_s(self.target_pid), GC.seconds, GC.full_seconds, GC.full_collections)
 
     def start(self) -> None:
         self._start = self._sample()
 
     def end(self) -> dict[str, float]:
-        wall, cpu, busy, total, target, gc_s, full = (
+        wall, cpu, busy, total, target, gc_s, full_s, full = (
             b - a for a, b in zip(self._start, self._sample(), strict=True))
         return {
             "wall_s": wall,
@@ -142,6 +146,7 @@ class Window:
             "core_busy_pct": 100 * busy / total if total else -1.0,
             "target_cpu_pct": 100 * target / wall,
             "gc_pct": 100 * gc_s / wall,
+            "gc_full_pct": 100 * full_s / wall,
             "gc_full_collections": int(full),
             "gc_objects": len(gc.get_objects()),
         }

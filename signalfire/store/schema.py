@@ -281,3 +281,54 @@ job_marks = Table(
     Column("name", String(64), primary_key=True),
     Column("at", UTCDateTime, nullable=False),
 )
+
+# -- crowd reports ----------------------------------------------------------------------
+
+report_categories = Table(
+    "report_categories", metadata,
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
+    Column("slug", String(64), primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+reports = Table(
+    "reports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    Column("component_id", String(32)),
+    Column("category", String(64), nullable=False),
+    Column("country", String(2)),
+    Column("at", UTCDateTime, nullable=False),
+    # A keyed hash of address and user agent with a rotating salt; never the address.
+    Column("reporter", String(64), nullable=False),
+    Column("counted", Boolean, nullable=False),
+    Column("source", String(32), nullable=False, default="web"),
+    Index("ix_reports_page_at", "page_id", "at"),
+)
+
+reporter_windows = Table(
+    "reporter_windows", metadata,
+    Column("page_id", String(32), primary_key=True),
+    Column("reporter", String(64), primary_key=True),
+    Column("counted_at", UTCDateTime, nullable=False),
+)
+
+report_counts = Table(
+    "report_counts", metadata,
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
+    Column("minute", UTCDateTime, primary_key=True),
+    Column("component_id", String(32), primary_key=True),  # "" when none was given
+    Column("category", String(64), primary_key=True),
+    Column("country", String(2), primary_key=True),  # "" when unknown
+    Column("count", Integer, nullable=False),
+)
+
+collector_tokens = Table(
+    "collector_tokens", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

@@ -22,6 +22,7 @@ from signalfire.store.components import ComponentsMixin
 from signalfire.store.engine import make_engine, upgrade
 from signalfire.store.incidents import IncidentsMixin
 from signalfire.store.monitoring import MonitoringMixin
+from signalfire.store.reports import ReportsMixin
 from signalfire.store.rollups import RollupsMixin
 from signalfire.store.tokens import TokensMixin
 
@@ -33,7 +34,8 @@ def new_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
-class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, RollupsMixin):
+class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, RollupsMixin,
+            ReportsMixin):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"

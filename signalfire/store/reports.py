@@ -1,0 +1,157 @@
+"""Crowd reports: raw rows (with retention), per-minute counts (kept for good),
+the reporter windows that make counting honest, and collector tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from signalfire.domain.crowd import DEFAULT_WINDOW_S, Report, counted_flags, minute_counts
+from signalfire.errors import AuthError, InputError, NotFound
+from signalfire.store import schema as t
+
+if TYPE_CHECKING:
+    from signalfire.store.store import Store
+
+GROUPS = {"category": "category", "country": "country", "component": "component_id"}
+
+
+class ReportsMixin:
+    # -- categories ----------------------------------------------------------------
+
+    def set_report_categories(self: Store, page_id: str,
+                              categories: Sequence[tuple[str, str]]) -> None:
+        """The page's problem categories, as (slug, label), in order."""
+        with self._write() as conn:
+            conn.execute(delete(t.report_categories)
+                         .where(t.report_categories.c.page_id == page_id))
+            if categories:
+                conn.execute(insert(t.report_categories), [
+                    {"page_id": page_id, "slug": slug, "label": label, "position": i}
+                    for i, (slug, label) in enumerate(categories)])
+
+    def report_categories(self: Store, page_id: str) -> list[tuple[str, str]]:
+        c = t.report_categories.c
+        with self._read() as conn:
+            return [(r.slug, r.label) for r in conn.execute(
+                select(c.slug, c.label).where(c.page_id == page_id).order_by(c.position))]
+
+    # -- intake ----------------------------------------------------------------------
+
+    def add_reports(self: Store, reports: Sequence[Report], *,
+                    window_s: float = DEFAULT_WINDOW_S) -> list[bool]:
+        """Store reports and count each reporter once per window, in one transaction.
+
+        Returns, in order, whether each report counted. When this returns, the
+        reports are committed: only then may they be acknowledged.
+        """
+        if not reports:
+            return []
+        w = t.reporter_windows.c
+        dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
+        with self._write() as conn:
+            keys = {(r.page_id, r.reporter) for r in reports}
+            last: dict[tuple[str, str], datetime] = {}
+            reporters = list({k[1] for k in keys})
+            for start in range(0, len(reporters), 500):
+                for row in conn.execute(select(w.page_id, w.reporter, w.counted_at).where(
+                        w.reporter.in_(reporters[start:start + 500]))):
+                    if (row.page_id, row.reporter) in keys:
+                        last[(row.page_id, row.reporter)] = row.counted_at
+            flags, changed = counted_flags(reports, last, window_s=window_s)
+            conn.execute(insert(t.reports), [
+                {"page_id": r.page_id, "component_id": r.component_id, "category": r.category,
+                 "country": r.country, "at": r.at, "reporter": r.reporter, "counted": f,
+                 "source": r.source} for r, f in zip(reports, flags, strict=True)])
+            if changed:
+                stmt = dialect_insert(t.reporter_windows)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["page_id", "reporter"],
+                    set_={"counted_at": stmt.excluded.counted_at}),
+                    [{"page_id": p, "reporter": rep, "counted_at": at}
+                     for (p, rep), at in changed.items()])
+            counts = minute_counts(reports, flags)
+            if counts:
+                stmt = dialect_insert(t.report_counts)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["page_id", "minute", "component_id", "category", "country"],
+                    set_={"count": t.report_counts.c.count + stmt.excluded.count}),
+                    [{"page_id": p, "minute": m, "component_id": comp, "category": cat,
+                      "country": country, "count": n}
+                     for (p, m, comp, cat, country), n in counts.items()])
+        return flags
+
+    # -- reading -----------------------------------------------------------------------
+
+    def report_minutes(self: Store, page_id: str, *, since: datetime, until: datetime,
+                       by: str | None = None) -> dict[str, dict[datetime, int]]:
+        """Counted reports per minute in [since, until), split by ``by``
+        (category, country, component) or all together under the key ``""``."""
+        c = t.report_counts.c
+        if by is not None and by not in GROUPS:
+            raise InputError(f"cannot split reports by {by!r}", field="by")
+        key = getattr(c, GROUPS[by]) if by else None
+        cols = [c.minute, func.sum(c.count).label("n")] + ([key] if key is not None else [])
+        q = (select(*cols).where(c.page_id == page_id, c.minute >= since, c.minute < until)
+             .group_by(c.minute, *([key] if key is not None else [])))
+        out: dict[str, dict[datetime, int]] = {}
+        with self._read() as conn:
+            for row in conn.execute(q):
+                name = getattr(row, GROUPS[by]) if by else ""
+                out.setdefault(name, {})[row.minute] = int(row.n)
+        return out
+
+    def report_totals(self: Store, page_id: str, *, since: datetime, until: datetime,
+                      by: str) -> list[tuple[str, int]]:
+        """Counted reports in [since, until) per category, country or component, most first."""
+        if by not in GROUPS:
+            raise InputError(f"cannot split reports by {by!r}", field="by")
+        c = t.report_counts.c
+        key = getattr(c, GROUPS[by])
+        with self._read() as conn:
+            rows = conn.execute(select(key, func.sum(c.count).label("n")).where(
+                c.page_id == page_id, c.minute >= since, c.minute < until)
+                .group_by(key).order_by(func.sum(c.count).desc(), key))
+            return [(getattr(r, GROUPS[by]), int(r.n)) for r in rows]
+
+    def prune_reports(self: Store, *, before: datetime) -> int:
+        """Delete raw reports older than ``before``; the minute counts stay."""
+        with self._write() as conn:
+            return conn.execute(delete(t.reports).where(t.reports.c.at < before)).rowcount
+
+    def count_raw_reports(self: Store, page_id: str) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.reports)
+                                    .where(t.reports.c.page_id == page_id)).scalar_one())
+
+    # -- collectors (trusted senders of batches) --------------------------------------------
+
+    def create_collector(self: Store, name: str, *, now: datetime) -> tuple[str, str]:
+        secret = "sfc_" + secrets.token_urlsafe(32)
+        cid = self.new_id()
+        with self._write() as conn:
+            conn.execute(insert(t.collector_tokens).values(
+                id=cid, name=name, token_hash=hashlib.sha256(secret.encode()).hexdigest(),
+                created_at=now))
+        return cid, secret
+
+    def authenticate_collector(self: Store, secret: str) -> str:
+        h = hashlib.sha256(secret.encode()).hexdigest()
+        with self._read() as conn:
+            row = conn.execute(select(t.collector_tokens)
+                               .where(t.collector_tokens.c.token_hash == h)).first()
+        if row is None or row.revoked_at is not None:
+            raise AuthError("the collector token is not valid", field="Authorization")
+        return str(row.id)
+
+    def revoke_collector(self: Store, collector_id: str, *, now: datetime) -> None:
+        with self._write() as conn:
+            if conn.execute(update(t.collector_tokens).where(
+                    t.collector_tokens.c.id == collector_id).values(revoked_at=now)).rowcount != 1:
+                raise NotFound(f"no collector {collector_id!r}", field="collector_id")
