@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 _SLUG = re.compile(r"[a-z0-9-]+")
 DEFAULT_TIME_ZONE = "Etc/UTC"
+# What users can say is wrong on the "is it down?" page, unless the file says otherwise.
+DEFAULT_CATEGORIES = ("Not loading", "Login", "Slow", "Something else")
+
+
+def category_slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:64] or "other"
 
 
 _null_as = null_as
@@ -63,6 +69,8 @@ class PageSpec(_Spec):
     groups: Annotated[list[GroupSpec], _null_as(list)] = []
     components: Annotated[list[ComponentSpec], _null_as(list)] = []
     monitors: Annotated[list[MonitorSpec], _null_as(list)] = []
+    report_categories: Annotated[list[Name], _null_as(lambda: list(DEFAULT_CATEGORIES)),
+                                 Field(min_length=1, max_length=30)] = list(DEFAULT_CATEGORIES)
 
     @field_validator("slug")
     @classmethod
@@ -135,6 +143,13 @@ def parse_pagefile(text: str, source: str = "<string>") -> PageFile:
     errors.extend(_duplicates(raw))
     for i, page in _entries(raw, "pages"):
         errors.extend(monitor_problems(page, f"pages[{i}]"))
+        labels = page.get("report_categories")
+        if isinstance(labels, list):
+            slugs = [category_slug(x) for x in labels if isinstance(x, str)]
+            for k, label in enumerate(labels):
+                if isinstance(label, str) and slugs.count(category_slug(label)) > 1:
+                    errors.append(f"pages[{i}].report_categories[{k}]: {label!r} is the same "
+                                  "category as another one")
     if errors:
         _fail(source, errors)
     return pagefile
@@ -327,6 +342,11 @@ def _apply_page(store: Store, spec: PageSpec, now: datetime, report: ApplyReport
     report.kept.extend(f"component {name!r} on page {spec.slug!r} (not in the file)"
                        for name in components)
     apply_monitors(store, spec, page.id, now, report)
+    wanted_categories = [(category_slug(label), label) for label in spec.report_categories]
+    if store.report_categories(page.id) != wanted_categories:
+        store.set_report_categories(page.id, wanted_categories)
+        if existing is not None:  # a new page's categories come with it
+            report.updated.append(f"report categories of page {spec.slug!r}")
 
 
 def _changed(record: Any, wanted: dict[str, Any]) -> list[str]:

@@ -130,6 +130,20 @@ class ReportsMixin:
             return int(conn.execute(select(func.count()).select_from(t.reports)
                                     .where(t.reports.c.page_id == page_id)).scalar_one())
 
+    def instance_secret(self: Store, name: str) -> bytes:
+        """A random secret made once per installation and kept in the database."""
+        s = t.instance_secrets.c
+        with self._read() as conn:
+            value = conn.execute(select(s.value).where(s.name == name)).scalar()
+        if value is None:
+            stmt = (sqlite.insert if self.is_sqlite else postgresql.insert)(t.instance_secrets)
+            with self._write() as conn:
+                conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]).values(
+                    name=name, value=secrets.token_hex(32)))
+            with self._read() as conn:
+                value = conn.execute(select(s.value).where(s.name == name)).scalar_one()
+        return bytes.fromhex(value)
+
     # -- collectors (trusted senders of batches) --------------------------------------------
 
     def create_collector(self: Store, name: str, *, now: datetime) -> tuple[str, str]:

@@ -332,3 +332,11 @@ collector_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# Secrets this installation made for itself (the reporter key's), so restarts
+# and every node agree without anyone configuring them.
+instance_secrets = Table(
+    "instance_secrets", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
+)

@@ -20,12 +20,16 @@ from starlette.types import ASGIApp
 
 from signalfire import __version__
 from signalfire.engine.clock import Clock, system_clock
+from signalfire.engine.intake import ReportWriter
 from signalfire.publish.html import HtmlRenderer
 from signalfire.publish.site import Publisher, topics_for
+from signalfire.reports.geo import ClientAddress
+from signalfire.reports.identity import ReporterKeys
 from signalfire.store import Store
-from signalfire.web import admin, monitors_api, problems
+from signalfire.web import admin, monitors_api, problems, reports_api
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
+from signalfire.web.intake import CrowdDirectory, ReportIntake
 from signalfire.web.limits import BodyLimit
 from signalfire.web.metrics import Metrics
 from signalfire.web.monitors_api import changed_components
@@ -40,7 +44,8 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                clock: Clock = system_clock, max_body_bytes: int = 1_000_000,
                default_page: str | None = None, background: bool = True,
                tick_s: float = 10.0, probes: bool | None = None,
-               retention_days: int = 14) -> ASGIApp:
+               retention_days: int = 14, report_retention_days: int = 30,
+               trusted_proxies: tuple[str, ...] = ()) -> ASGIApp:
     """The ASGI app. ``background`` runs the duties of a server (maintenance
     ticker, cache warm-up, revision watcher); ``probes`` (default: as
     ``background``) runs the monitors of region ``local`` in this process."""
@@ -54,12 +59,18 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher,
                    documents=documents, metrics=metrics)
 
+    writer = ReportWriter(store)
+    crowd = CrowdDirectory(store, pages)
+    keys = ReporterKeys(store.instance_secret("reporter-key"))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        writer.start()
         tasks = []
         if background:
             tasks.append(asyncio.create_task(_warm(svc)))
-            tasks.append(asyncio.create_task(_housekeeping(svc, retention_days)))
+            tasks.append(asyncio.create_task(_housekeeping(svc, retention_days,
+                                                           report_retention_days)))
         if background if probes is None else probes:
             from signalfire.engine.monitoring import LocalProber
 
@@ -83,6 +94,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await anyio.to_thread.run_sync(writer.stop)
 
     api = FastAPI(
         title="Signalfire", version=__version__, lifespan=lifespan,
@@ -91,11 +103,16 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                     "API (`/api/v2`).",
     )
     api.state.services = svc
+    api.state.crowd = crowd
+    api.state.report_writer = writer
+    api.state.reporter_keys = keys
     problems.install(api)
     api.include_router(admin.router)
     api.include_router(monitors_api.admin)
     api.include_router(monitors_api.agent)
     api.include_router(monitors_api.heartbeat)
+    api.include_router(reports_api.router)
+    api.include_router(reports_api.admin)
     api.include_router(public_docs_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -108,8 +125,12 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
         store.revision()
         return {"status": "ok"}
 
-    # The public fast path never reads a body, so it sits in front of the limit.
-    return PublicSite(BodyLimit(api, max_bytes=max_body_bytes), documents=documents)
+    # The public fast paths read no body or a small one of their own, so they sit
+    # in front of the general body limit.
+    site = PublicSite(BodyLimit(api, max_bytes=max_body_bytes), documents=documents)
+    return ReportIntake(site, writer=writer, crowd=crowd, keys=keys, clock=clock,
+                        addresses=ClientAddress(trusted_proxies),
+                        page_url=lambda page: publisher.page_url(page, pages.default_id))
 
 
 HOT_PATHS = ("/", "/api/v2/summary.json", "/api/v2/status.json", "/api/v2/components.json",
@@ -133,22 +154,24 @@ async def _warm(svc: Services) -> None:
     gc.freeze()
 
 
-async def _housekeeping(svc: Services, retention_days: int, every_s: float = 60.0) -> None:
+async def _housekeeping(svc: Services, retention_days: int, report_retention_days: int,
+                        every_s: float = 60.0) -> None:
     """Fold new observations into the rollups; drop raw ones past retention."""
     while True:
         try:
             while await anyio.to_thread.run_sync(svc.store.roll_up, svc.clock()):
                 pass
-            await anyio.to_thread.run_sync(_prune, svc, retention_days)
+            await anyio.to_thread.run_sync(_prune, svc, retention_days, report_retention_days)
         except Exception:  # the next round tries again
             log.exception("event=housekeeping_failed")
         await asyncio.sleep(every_s)
 
 
-def _prune(svc: Services, retention_days: int) -> None:
+def _prune(svc: Services, retention_days: int, report_retention_days: int) -> None:
     from datetime import timedelta
 
     svc.store.prune_raw(before=svc.clock() - timedelta(days=retention_days))
+    svc.store.prune_reports(before=svc.clock() - timedelta(days=report_retention_days))
 
 
 async def _maintenance_ticker(svc: Services, every_s: float) -> None:

@@ -117,6 +117,13 @@ class PageDirectory:
             return self._default
         return (self._by_slug or {}).get(slug)
 
+    def lookup_any(self, ref: str) -> Page | None:
+        """A page by slug or by id."""
+        page = self.lookup(ref)
+        if page is None:
+            page = next((p for p in (self._by_slug or {}).values() if p.id == ref), None)
+        return page
+
     @property
     def default_id(self) -> str | None:
         if self._by_slug is None:

@@ -16,6 +16,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('instance_secrets',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.String(length=128), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
 
     op.create_table('collector_tokens',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -70,6 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('instance_secrets')
 
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index('ix_reports_page_at')

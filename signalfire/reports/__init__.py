@@ -1,0 +1,1 @@
+"""The crowd's side: who reported (without keeping who), from where, how often."""

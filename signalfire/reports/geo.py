@@ -1,0 +1,74 @@
+"""Where a report comes from: the client address (behind trusted proxies only) and
+its country from a GeoIP database that ships with the package (no network)."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pycountry
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code (upper case)."""
+    return code in _countries()
+
+
+class ClientAddress:
+    """The address a request comes from. ``X-Forwarded-For`` is believed only when
+    the direct peer is one of ``trusted_proxies``; otherwise anyone could claim
+    any address and dodge the per-reporter counting."""
+
+    def __init__(self, trusted_proxies: Iterable[str] = ()) -> None:
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def _trusted(self, address: str) -> bool:
+        if not self.networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+    def of(self, peer: str | None, forwarded_for: str | None) -> str:
+        address = peer or ""
+        if forwarded_for and self._trusted(address):
+            # Walk from the right: the last address not ours is the client.
+            for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+                address = hop
+                if not self._trusted(hop):
+                    break
+        return address
+
+
+class CountryLookup:
+    """Country of an address from the database geoip2fast ships; None when unknown."""
+
+    def __init__(self) -> None:
+        self._geo = None
+        self._lock = threading.Lock()
+
+    def _db(self):  # type: ignore[no-untyped-def]
+        if self._geo is None:
+            with self._lock:
+                if self._geo is None:
+                    from geoip2fast import GeoIP2Fast
+
+                    self._geo = GeoIP2Fast()
+        return self._geo
+
+    def country(self, address: str) -> str | None:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return None
+        code = self._db().lookup(address).country_code
+        return code if is_country(code) else None
