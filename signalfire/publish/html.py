@@ -109,6 +109,10 @@ class HtmlRenderer:
         return self._render("incident.html", v=view, page=view.page, incident=incident,
                             base=view.base_url)
 
+    def is_it_down_page(self, view: PageView, crowd: Any) -> bytes:
+        return self._render("is_it_down.html", v=view, page=view.page, crowd=crowd,
+                            chart=crowd.chart, base=view.base_url)
+
     def history_page(self, view: PageView, incidents: list[Incident], *, number: int,
                      pages: int) -> bytes:
         return self._render("history.html", v=view, page=view.page, incidents=incidents,

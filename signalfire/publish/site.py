@@ -79,6 +79,8 @@ class Publisher:
             "/badge.svg": self.badge,
             "/": self.status_page,
             "/history": self.history_page,
+            "/is-it-down": self.is_it_down_page,
+            "/is-it-down.json": self.is_it_down_json,
         }
 
     def page_url(self, page: Page, default_page_id: str | None) -> str:
@@ -237,6 +239,24 @@ class Publisher:
                            field="page")
         body = self.html.history_page(v, items, number=number, pages=pages) if self.html else b""
         return Rendered.make(body, HTML, topics_for(page.id, "incidents"), max_age_s=300)
+
+    # Crowd reports never invalidate a document (one per report would defeat the
+    # cache in an outage, when both are busiest): these pages just expire quickly.
+
+    def is_it_down_page(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
+        from signalfire.publish.crowd_view import crowd_view
+
+        v = self._view(page, page_url)
+        crowd = crowd_view(self.store, page, now=self.clock())
+        body = self.html.is_it_down_page(v, crowd) if self.html else b""
+        return Rendered.make(body, HTML, topics_for(page.id, "reports"), max_age_s=10)
+
+    def is_it_down_json(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
+        from signalfire.publish.crowd_view import crowd_view
+
+        crowd = crowd_view(self.store, page, now=self.clock())
+        return Rendered.make(_json(crowd.to_doc()), JSON, topics_for(page.id, "reports"),
+                             max_age_s=10)
 
     def incident_page(self, page: Page, incident_id: str, page_url: str) -> Rendered:
         incident = self.store.get_incident(incident_id)

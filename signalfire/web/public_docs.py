@@ -7,6 +7,7 @@ reach FastAPI; these declarations make them show in ``/api/docs``.
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
 
 router = APIRouter(tags=["public (Statuspage v2)"])
 
@@ -39,3 +40,36 @@ def _declare(path: str, summary: str) -> None:
 
 for _path, _summary in _DOCS.items():
     _declare(_path, _summary)
+
+
+class ReportIn(BaseModel):
+    page: str = Field(description="The page's slug or id")
+    category: str = Field(description="One of the page's report categories (its slug)")
+    component: str | None = Field(None, description="A component's id or name")
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2; from the address "
+                                                  "when left out")
+    website: str | None = Field(None, description="Leave empty (a trap for bots)")
+
+
+class ReportAck(BaseModel):
+    accepted: bool
+    counted: bool = Field(description="false when this reporter already counted for this "
+                                      "page in the last 30 minutes")
+
+
+_PROBLEM = {"application/problem+json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"},
+                                     "field": {"type": ["string", "null"]},
+                                     "status": {"type": "integer"}}}}}
+
+
+@router.post("/api/v1/reports", status_code=201, response_model=ReportAck, tags=["reports"],
+             summary="Report a problem (public; JSON or a form post)",
+             responses={303: {"description": "form posts are sent back to the page"},
+                        **{code: {"description": why, "content": _PROBLEM} for code, why in [
+                            (400, "unreadable body"), (413, "body too large"),
+                            (415, "neither JSON nor a form"),
+                            (422, "a field is wrong; it is named"),
+                            (429, "too many reports from this address")]}})
+def report_problem(body: ReportIn) -> ReportAck:  # answered by ReportIntake; never reached
+    return ReportAck(accepted=False, counted=False)
