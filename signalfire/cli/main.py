@@ -148,10 +148,20 @@ def demo(host: str | None, port: int | None, agents: bool) -> None:
         out.print(f"Signalfire demo running at {base}", highlight=False)
         app = create_app(store, base_url=settings.base_url,
                          max_body_bytes=settings.max_body_bytes, default_page="clipstream")
+        from signalfire.sim.crowd import LiveCrowd, backfill
+
+        page = store.get_page("clipstream")
+        if store.count_raw_reports(page.id) == 0:
+            out.print(f"Simulated {backfill(store, page.id, now=_now())} crowd reports "
+                      "over the past week.")
+        crowd = LiveCrowd(store.add_reports, [s for s, _ in store.report_categories(page.id)],
+                          page.id, faults.badness, _now)
+        crowd.start()
         processes = [_spawn_agent(base, token, region, settings) for region, token in agent_tokens]
         try:
             _run_uvicorn(Mount(app, target_app(faults)), settings)
         finally:
+            crowd.stop()
             for proc in processes:
                 proc.terminate()
             for proc in processes:

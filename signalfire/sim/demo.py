@@ -38,6 +38,7 @@ pages:
         description: The mobile apps and the website
       - name: API
         description: The public developer API
+    report_categories: [App not loading, Feed, Video upload, Login, Live, Messages]
 """
 
 DEMO_REGIONS = ("eu-west", "sa-east")

@@ -42,6 +42,17 @@ class Faults:
             raise ValueError(mode)
         self.modes[endpoint] = (mode, regions)
 
+    def badness(self, region: str | None) -> float:
+        """How broken the service is for users behind ``region`` (None: everywhere),
+        0..1, for the simulated crowd."""
+        score = 0.0
+        weights = {"down": 1.0, "timeout": 1.0, "flapping": 0.5, "slow": 0.3, "ok": 0.0}
+        for mode, regions in self.modes.values():
+            if regions and (region is None or region not in regions):
+                continue
+            score = max(score, weights[mode])
+        return score
+
     def mode_for(self, endpoint: str, region: str) -> str:
         mode, regions = self.modes.get(endpoint, ("ok", frozenset()))
         if regions and region not in regions:
