@@ -96,7 +96,7 @@ def test_countries_have_names() -> None:
 
 
 def test_the_view_reads_reports_from_the_store(store, clock) -> None:
-    page = store.create_page(name="Clipstream", slug="clipstream", now=clock())
+    page = store.put_page("clipstream", name="Clipstream", now=clock())
     store.set_report_categories(page.id, [("login", "Login"), ("video", "Video playback")])
     now = clock()
     reports = [Report(page_id=page.id, category="login" if n % 4 else "video",
