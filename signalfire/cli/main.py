@@ -83,7 +83,7 @@ def _serve(settings, store, *, host: str, port: int, default_page: str | None) -
                      default_page=default_page,
                      retention_days=settings.observation_retention_days)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False,
-                server_header=False)
+                server_header=False, proxy_headers=False)
 
 
 @main.command()
@@ -185,7 +185,10 @@ def _run_uvicorn(app, settings) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False, server_header=False)
+                access_log=False, server_header=False,
+                # Who the client is behind a proxy is decided by trusted proxies
+                # (reports); uvicorn must not rewrite it on its own.
+                proxy_headers=False)
 
 
 # -- db ---------------------------------------------------------------------------
