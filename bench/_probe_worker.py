@@ -104,6 +104,7 @@ class GcClock:
         self.seconds = 0.0
         self.full_seconds = 0.0
         self.full_collections = 0
+        self.longest_s = 0.0  # the longest single collection since the last reset
         self._began = 0.0
         gc.callbacks.append(self._callback)
 
@@ -113,6 +114,7 @@ class GcClock:
             return
         took = time.perf_counter() - self._began
         self.seconds += took
+        self.longest_s = max(self.longest_s, took)
         if info["generation"] == 2:
             self.full_seconds += took
             self.full_collections += 1
@@ -134,6 +136,7 @@ class Window:
                 process_cpu_s(self.target_pid), GC.seconds, GC.full_seconds, GC.full_collections)
 
     def start(self) -> None:
+        GC.longest_s = 0.0
         self._start = self._sample()
 
     def end(self) -> dict[str, float]:
@@ -148,6 +151,7 @@ class Window:
             "gc_pct": 100 * gc_s / wall,
             "gc_full_pct": 100 * full_s / wall,
             "gc_full_collections": int(full),
+            "gc_longest_ms": 1000 * GC.longest_s,
             "gc_objects": len(gc.get_objects()),
         }
 

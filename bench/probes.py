@@ -241,6 +241,8 @@ def summarize(args: argparse.Namespace, sustained: dict[str, Any],
         "rss_mb": round(sustained["rss_mb"], 1),
         "cpu_pct": round(sustained["cpu_pct"], 1),
         "core_busy_pct": round(sustained["core_busy_pct"], 1),
+        "gc_pct": round(sustained["gc_pct"], 2),
+        "gc_longest_ms": round(sustained["gc_longest_ms"], 1),
         "max_checks_per_s": round(rate["checks"], 1),
         "bare_checks_per_s": round(rate["bare"], 1),
         "ratio": round(rate["checks"] / rate["bare"], 3),
@@ -292,7 +294,8 @@ def print_report(summary: dict[str, Any], sustained: dict[str, Any],
                                    f"(target {sustained['target_cpu_pct']:.0f} % of its core)"),
         ("garbage collector", f"{sustained['gc_pct']:.1f} % of the time, "
                               f"{sustained['gc_full_collections']} full collections of "
-                              f"~{sustained['gc_objects']:,} objects"),
+                              f"~{sustained['gc_objects']:,} objects, the longest "
+                              f"{sustained['gc_longest_ms']:.0f} ms"),
         ("most checks in flight", str(sustained["max_in_flight"])),
         ("requests the target saw", f"{sustained['target_requests']:,}"),
     ]
