@@ -189,6 +189,9 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any],
                 pin=prober_pin, timeout_s=args.duration + WORKER_SLACK_S)
         # One warm-up check, then every run the scheduler completed.
         sustained["target_requests"] = target.requests_served() - served_before - 1
+        if sustained["target_requests"] < sustained["completed_after_stop"]:
+            raise BenchError(f"the target saw {sustained['target_requests']} requests but the "
+                             f"scheduler completed {sustained['completed_after_stop']} checks")
 
         # Rounds alternate which one goes first, so that a neighbour's burst of
         # work lands on both rather than on one.

@@ -7,6 +7,7 @@ observations over HTTP instead (``signalfire.agent``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -71,7 +72,15 @@ class LocalProber:
     async def refresh(self) -> None:
         monitors = await anyio.to_thread.run_sync(
             lambda: self.store.list_monitors(region=LOCAL_REGION, enabled_only=True))
+        changed = set(self.scheduler.monitors) != {m.id for m in monitors if m.enabled}
         self.scheduler.set_monitors(monitors)
+        if changed:
+            # The monitors and their parsed conditions live until the next change;
+            # full collections walking them were the longest scheduling lags
+            # (bench/probes.py). Freeze only on a change: cycles alive when
+            # freezing are never collected.
+            gc.collect()
+            gc.freeze()
 
     async def run(self) -> None:
         """Until cancelled: keep the monitor set fresh and the quorum current."""

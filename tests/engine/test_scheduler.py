@@ -157,3 +157,11 @@ def test_offsets_spread_and_stay_stable():
 def test_canaries():
     assert run(any_reachable([])) is True
     assert run(any_reachable([("127.0.0.1", 9)], timeout_s=0.5)) is False
+
+
+def test_sniffio_is_installed():
+    # httpcore looks it up on every request; without it each check pays for a
+    # failed import (about a quarter of its CPU, see docs/benchmarks.md).
+    import importlib.util
+
+    assert importlib.util.find_spec("sniffio") is not None
