@@ -77,18 +77,9 @@ wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
-class IngestServer(Server):
-    """A ``_ingest_serve.py`` process (``Server`` of status_page, another script)."""
-
-    def __init__(self, name: str, args: list[str], *, pin: list[str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [*pin, sys.executable, str(BENCH_DIR / "_ingest_serve.py"), *args],
-            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        self.port = self._read_port()
+def IngestServer(name: str, args: list[str], *, pin: list[str], log_dir: Path) -> Server:
+    """A ``_ingest_serve.py`` process."""
+    return Server(name, args, pin=pin, log_dir=log_dir, script="_ingest_serve.py")
 
 
 def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:

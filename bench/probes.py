@@ -32,9 +32,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
-import select
-import shutil
 import signal
 import statistics
 import subprocess
@@ -46,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from status_page import BenchError, ForeignLoad, fetch
+from status_page import BenchError, ForeignLoad, Server, cpu_pins, fetch
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"  # the only address this benchmark ever sends traffic to
@@ -69,43 +66,11 @@ QUICK = {"monitors": 1_000, "interval": 10.0, "duration": 20.0, "max_duration": 
 
 # -- processes ------------------------------------------------------------------------
 
-def cpu_pins() -> tuple[list[str], list[str]]:
-    """``taskset`` prefixes for (prober, target); none when there is nothing to split."""
-    taskset = shutil.which("taskset")
-    cores = sorted(os.sched_getaffinity(0))
-    if taskset is None or len(cores) < 2:
-        return [], []
-    return [taskset, "-c", str(cores[0])], [taskset, "-c", str(cores[1])]
-
-
-class Target:
+class Target(Server):
     """The ``_probe_target.py`` process; ``stop()`` ends it, politely first, within bounded time."""
 
     def __init__(self, *, pin: list[str], log_dir: Path) -> None:
-        self.log_path = log_dir / "target.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [*pin, sys.executable, str(BENCH_DIR / "_probe_target.py")],
-            stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
-            start_new_session=True)  # a Ctrl-C reaches us, and we stop it ourselves
-        self.port = self._read_port()
-
-    def _read_port(self) -> int:
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                raise BenchError(f"the target did not start: {self.log_tail()}")
-            chunk = os.read(self.proc.stdout.fileno(), 64)
-            if not chunk:
-                raise BenchError(f"the target exited: {self.log_tail()}")
-            line += chunk
-        match = re.fullmatch(rb"port=(\d+)\n", line)
-        if match is None:
-            raise BenchError(f"the target said {line!r} instead of its port")
-        return int(match.group(1))
+        super().__init__("target", [], pin=pin, log_dir=log_dir, script="_probe_target.py")
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -124,22 +89,6 @@ class Target:
         if status != 200:
             raise BenchError(f"the target answered {status} to /_requests")
         return int(body)
-
-    def log_tail(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-2000:] or "(no output)"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # uvicorn shuts down cleanly on SIGTERM
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self._log.close()
 
 
 @contextlib.contextmanager

@@ -128,12 +128,13 @@ def run_wrk(wrk: str, url: str, *, threads: int, connections: int, duration_s: i
 class Server:
     """One ``_serve.py`` process; ``stop()`` ends it, politely first, within bounded time."""
 
-    def __init__(self, name: str, args: list[str], *, pin: list[str], log_dir: Path) -> None:
+    def __init__(self, name: str, args: list[str], *, pin: list[str], log_dir: Path,
+                 script: str = "_serve.py") -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [*pin, sys.executable, str(BENCH_DIR / "_serve.py"), *args],
+            [*pin, sys.executable, str(BENCH_DIR / script), *args],
             stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
             start_new_session=True)  # a Ctrl-C reaches us, and we stop it ourselves
         self.port = self._read_port()

@@ -266,7 +266,3 @@ class Publisher:
         body = self.html.incident_page(v, incident) if self.html else b""
         return Rendered.make(body, HTML, topics_for(page.id, f"incident:{incident_id}"),
                              max_age_s=300)
-
-
-def since_days(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)

@@ -8,7 +8,6 @@ several apps in one process do not share counters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -73,7 +72,3 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-def as_monitor_map(monitors: Iterable[Monitor]) -> dict[str, Any]:
-    return {m.id: m for m in monitors}
