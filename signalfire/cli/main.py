@@ -74,16 +74,13 @@ def _configure_logging(settings) -> None:  # type: ignore[no-untyped-def]
     configure(level=settings.log_level, fmt=settings.log_format)
 
 
-def _serve(settings, store, *, host: str, port: int, default_page: str | None) -> None:  # type: ignore[no-untyped-def]
-    import uvicorn
-
+def _serve(settings, store, *, default_page: str | None) -> None:  # type: ignore[no-untyped-def]
     from signalfire.web.app import create_app
 
     app = create_app(store, base_url=settings.base_url, max_body_bytes=settings.max_body_bytes,
                      default_page=default_page,
                      retention_days=settings.observation_retention_days)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level, access_log=False,
-                server_header=False, proxy_headers=False)
+    _run_uvicorn(app, settings)
 
 
 @main.command()
@@ -102,7 +99,7 @@ def serve(host: str | None, port: int | None) -> None:
         if not store.list_pages():
             err.print("warning: no page is configured yet; set SIGNALFIRE_PAGE_FILE "
                       "(see docs/configuration.md)")
-        _serve(settings, store, host=settings.host, port=settings.port, default_page=None)
+        _serve(settings, store, default_page=None)
 
 
 @main.command()
