@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from signalfire.domain.status import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
@@ -88,6 +90,22 @@ class Incident:
     component_ids: tuple[str, ...] = ()
     updates: tuple[IncidentUpdate, ...] = field(default=())
     imported_from: str | None = None
+    # When the trouble began, was detected, acknowledged by a person and first
+    # shown to the public: the timeline a postmortem is written from.
+    onset_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    first_public_update_at: datetime | None = None
+    published: bool = True
+    dismissed_at: datetime | None = None
+    # Scope and evidence of an incident the engine opened (``detected_at`` set).
+    detection: Mapping[str, Any] | None = None
+
+    @property
+    def is_public(self) -> bool:
+        """Shown on the status page and the public API: not held back for a
+        person's confirmation and not dismissed as a false alarm."""
+        return self.published and self.dismissed_at is None
 
     @property
     def is_maintenance(self) -> bool:

@@ -135,7 +135,8 @@ class Publisher:
                        select: Callable[[Any], bool] | None = None,
                        open_only: bool = False) -> Rendered:
         v = self._view(page, page_url)
-        items = self.store.list_incidents(page.id, kind=kind, open_only=open_only, limit=50)
+        items = self.store.list_incidents(page.id, kind=kind, open_only=open_only, limit=50,
+                                         public_only=True)
         if select is not None:
             items = [i for i in items if select(i)]
         doc = {"page": v.page_doc, key: [v.incident_doc(i) for i in items]}
@@ -168,7 +169,7 @@ class Publisher:
     def rss(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
         from signalfire.publish.feeds import incidents_rss
 
-        items = self.store.list_incidents(page.id, kind=None, limit=50)
+        items = self.store.list_incidents(page.id, kind=None, limit=50, public_only=True)
         return Rendered.make(incidents_rss(page, items, base_url=page_url),
                              "application/rss+xml; charset=utf-8",
                              topics_for(page.id, "incidents", "maintenance"))
@@ -176,7 +177,7 @@ class Publisher:
     def atom(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
         from signalfire.publish.feeds import incidents_atom
 
-        items = self.store.list_incidents(page.id, kind=None, limit=50)
+        items = self.store.list_incidents(page.id, kind=None, limit=50, public_only=True)
         return Rendered.make(incidents_atom(page, items, base_url=page_url),
                              "application/atom+xml; charset=utf-8",
                              topics_for(page.id, "incidents", "maintenance"))
@@ -230,9 +231,10 @@ class Publisher:
             number = max(1, int(query.get("page", "1")))
         except ValueError:
             number = 1
-        total = self.store.count_incidents(page.id)
+        total = self.store.count_incidents(page.id, public_only=True)
         items = self.store.list_incidents(page.id, kind="incident", limit=HISTORY_PAGE_SIZE,
-                                          offset=(number - 1) * HISTORY_PAGE_SIZE)
+                                          offset=(number - 1) * HISTORY_PAGE_SIZE,
+                                          public_only=True)
         pages = max(1, -(-total // HISTORY_PAGE_SIZE))
         if number > pages:
             raise NotFound(f"the history has {pages} page{'s' if pages != 1 else ''}",
@@ -260,7 +262,7 @@ class Publisher:
 
     def incident_page(self, page: Page, incident_id: str, page_url: str) -> Rendered:
         incident = self.store.get_incident(incident_id)
-        if incident.page_id != page.id:
+        if incident.page_id != page.id or not incident.is_public:
             raise NotFound(f"no incident {incident_id!r} on this page", field="incident_id")
         v = self._view(page, page_url)
         body = self.html.incident_page(v, incident) if self.html else b""

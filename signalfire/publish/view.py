@@ -137,12 +137,13 @@ class PageView:
 
     def recent_incidents(self, *, days: int = RECENT_DAYS) -> list[Incident]:
         since = self.now - timedelta(days=days)
-        return [i for i in self.store.list_incidents(self.page.id, kind="incident", limit=50)
+        return [i for i in self.store.list_incidents(self.page.id, kind="incident", limit=50,
+                                                            public_only=True)
                 if not i.is_open and (i.resolved_at or i.started_at) >= since]
 
 
 def load_view(store: Store, page: Page, *, now: datetime, base_url: str) -> PageView:
-    open_items = store.list_incidents(page.id, kind=None, open_only=True)
+    open_items = store.list_incidents(page.id, kind=None, open_only=True, public_only=True)
     return PageView(
         store=store, page=page, now=now, base_url=base_url,
         groups=store.list_groups(page.id), components=store.list_components(page.id),

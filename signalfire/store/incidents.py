@@ -41,8 +41,15 @@ class IncidentsMixin:
         now: datetime, impact: Impact | None = None,
         components: Mapping[str, ComponentStatus] | None = None,
         auto_detected: bool = False, started_at: datetime | None = None,
+        published: bool = True, onset_at: datetime | None = None,
+        detected_at: datetime | None = None, detection: Mapping[str, Any] | None = None,
     ) -> Incident:
-        """Open an incident with its first update and the component statuses it sets, atomically."""
+        """Open an incident with its first update and the component statuses it sets, atomically.
+
+        An unpublished incident (an automatic one waiting for a person's
+        confirmation) links its components but leaves their public status alone
+        until it is confirmed.
+        """
         components = dict(components or {})
         self._check_components(page_id, components)
         if impact is None:
@@ -55,9 +62,13 @@ class IncidentsMixin:
                 started_at=started_at or now,
                 resolved_at=now if not status.is_open else None,
                 monitoring_at=now if status is IncidentStatus.MONITORING else None,
-                auto_detected=auto_detected))
+                auto_detected=auto_detected, published=published,
+                first_public_update_at=now if published else None,
+                onset_at=onset_at, detected_at=detected_at,
+                detection=dict(detection) if detection is not None else None))
             self._link_components(conn, incident_id, components)
-            self._insert_update(conn, incident_id, status, body, now, now, components)
+            self._insert_update(conn, incident_id, status, body, now, now,
+                                components if published else {})
         return self.get_incident(incident_id)
 
     def create_maintenance(
@@ -222,7 +233,7 @@ class IncidentsMixin:
                 impact=impact.value, created_at=ordered[0][2], updated_at=ordered[-1][2],
                 started_at=ordered[0][2],
                 resolved_at=ordered[-1][2] if not final.is_open else None,
-                imported_from=imported_from))
+                first_public_update_at=ordered[0][2], imported_from=imported_from))
             self._link_components(conn, incident_id, dict.fromkeys(
                 component_ids, ComponentStatus.OPERATIONAL))
             for status, body, at in ordered:
@@ -240,12 +251,15 @@ class IncidentsMixin:
 
     def list_incidents(self: Store, page_id: str, *, kind: str | None = "incident",
                        open_only: bool = False, limit: int | None = None,
-                       offset: int = 0) -> list[Incident]:
-        """Newest first. ``kind`` is ``incident``, ``maintenance`` or None for both."""
+                       offset: int = 0, public_only: bool = False) -> list[Incident]:
+        """Newest first. ``kind`` is ``incident``, ``maintenance`` or None for both;
+        ``public_only`` leaves out what the public must not see (see ``Incident.is_public``)."""
         i = t.incidents.c
         q = select(t.incidents).where(i.page_id == page_id)
         if kind:
             q = q.where(i.kind == kind)
+        if public_only:
+            q = q.where(i.published.is_(True), i.dismissed_at.is_(None))
         if open_only:
             q = q.where(i.status.not_in(["resolved", "postmortem", "completed"]))
         q = q.order_by(i.started_at.desc(), i.id).offset(offset)
@@ -254,10 +268,15 @@ class IncidentsMixin:
         with self._read() as conn:
             return self._hydrate(conn, list(conn.execute(q)))
 
-    def count_incidents(self: Store, page_id: str, *, kind: str = "incident") -> int:
+    def count_incidents(self: Store, page_id: str, *, kind: str = "incident",
+                        public_only: bool = False) -> int:
+        i = t.incidents.c
+        q = select(func.count()).select_from(t.incidents).where(i.page_id == page_id,
+                                                                i.kind == kind)
+        if public_only:
+            q = q.where(i.published.is_(True), i.dismissed_at.is_(None))
         with self._read() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.incidents).where(
-                t.incidents.c.page_id == page_id, t.incidents.c.kind == kind)).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     # -- helpers ----------------------------------------------------------------
 
@@ -364,4 +383,7 @@ class IncidentsMixin:
             scheduled_for=r.scheduled_for, scheduled_until=r.scheduled_until,
             auto_detected=r.auto_detected, component_ids=tuple(sorted(links.get(r.id, ()))),
             updates=tuple(updates.get(r.id, ())), imported_from=r.imported_from,
+            onset_at=r.onset_at, detected_at=r.detected_at, acknowledged_at=r.acknowledged_at,
+            first_public_update_at=r.first_public_update_at, published=r.published,
+            dismissed_at=r.dismissed_at, detection=r.detection,
         ) for r in rows]

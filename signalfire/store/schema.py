@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 
 
@@ -120,7 +121,19 @@ incidents = Table(
     Column("scheduled_until", UTCDateTime),
     Column("auto_detected", Boolean, nullable=False, default=False),
     Column("imported_from", String(500)),
+    # Detection: when the trouble began (the first anomalous minute), when the
+    # engine noticed, when a person acknowledged it, when the public first saw it.
+    Column("onset_at", UTCDateTime),
+    Column("detected_at", UTCDateTime),
+    Column("acknowledged_at", UTCDateTime),
+    Column("first_public_update_at", UTCDateTime),
+    # An automatic incident on a page that wants confirmation stays internal
+    # (published false) until a person confirms it; a dismissed one stays hidden.
+    Column("published", Boolean, nullable=False, default=True, server_default=true()),
+    Column("dismissed_at", UTCDateTime),
+    Column("detection", JSON),  # scope and evidence of an automatic incident
     Index("ix_incidents_page_started", "page_id", "started_at"),
+    Index("ix_incidents_page_detected", "page_id", "detected_at"),
     UniqueConstraint("page_id", "imported_from", name="uq_incident_imported_from"),
 )
 
@@ -339,4 +352,14 @@ instance_secrets = Table(
     "instance_secrets", metadata,
     Column("name", String(64), primary_key=True),
     Column("value", String(128), nullable=False),
+)
+
+# -- detection ----------------------------------------------------------------------------
+
+# Each page's detection settings (the page file's ``detection`` key, or the admin API).
+page_detection = Table(
+    "page_detection", metadata,
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from signalfire.store import schema as t
 from signalfire.store.components import ComponentsMixin
+from signalfire.store.detection import DetectionMixin
 from signalfire.store.engine import make_engine, upgrade
 from signalfire.store.incidents import IncidentsMixin
 from signalfire.store.monitoring import MonitoringMixin
@@ -35,7 +36,7 @@ def new_id() -> str:
 
 
 class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, RollupsMixin,
-            ReportsMixin):
+            ReportsMixin, DetectionMixin):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
@@ -50,14 +51,16 @@ class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, Rollu
         self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, *, public: bool = True) -> Iterator[Connection]:
+        """One write transaction; ``public`` when it changes what the status page shows."""
         lock = self._write_lock if self.is_sqlite else None
         if lock:
             lock.acquire()
         try:
             with self.engine.begin() as conn:
                 yield conn
-                self._bump_revision(conn)
+                if public:
+                    self._bump_revision(conn)
         finally:
             if lock:
                 lock.release()
