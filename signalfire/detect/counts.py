@@ -1,0 +1,308 @@
+"""The counts detector: user reports per minute, mentions per five minutes.
+
+For each bucket it predicts the expected count from a seasonal baseline learnt
+online, then asks how unlikely the counts of the last 1, 5, 15 and 60 buckets
+are under a negative binomial with that mean (see docs/detection.md):
+
+    expected  mu_t = c_t * L_t * f_tod[slot(t)] * f_dow[day(t)]
+
+- ``L`` is the slow level (ratio of decayed sums: counts over seasonal factors,
+  half-life ``baseline_halflife_s``);
+- ``f_tod`` and ``f_dow`` are the time-of-day and day-of-week factors (decayed
+  ratios of counts to what the level alone predicts, half-life
+  ``season_halflife_s``), 1 until a slot has seen data;
+- ``c`` is a short correction (half-life ``level_halflife_s``) so that a slow
+  drift of the whole day does not look like an outage.
+
+The baseline stays robust to past outages: a bucket that scores above the
+threshold teaches nothing, and every other bucket teaches through a
+winsorised count (at most ``clip_sd`` standard deviations above the
+expectation), so an outage a week ago does not raise this week's expectation
+in the same slot. Only after ``relearn_s`` of continuous alarm does the
+baseline accept the new level (a permanent change, not an outage).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from signalfire.detect.detector import Verdict
+from signalfire.detect.periods import BucketClock
+from signalfire.detect.tails import nb_lower_nlp, nb_upper_nlp, score_of
+
+_PRIOR = 2.0  # pseudo-counts that pull an unlearnt factor towards 1
+
+
+def _decay(halflife_s: float, bucket_s: float) -> float:
+    return 0.5 ** (bucket_s / halflife_s) if halflife_s > 0 else 0.0
+
+
+class CountsDetector:
+    """Streaming detector for count series; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        half_nlp: float = 7.0,
+        windows: Sequence[int] = (1, 5, 15, 60),
+        min_excess: float = 10.0,
+        min_ratio: float = 2.0,
+        level_halflife_s: float = 3 * 3600.0,
+        baseline_halflife_s: float = 3 * 86_400.0,
+        season_halflife_s: float = 14 * 86_400.0,
+        dispersion_halflife_s: float = 3 * 86_400.0,
+        phi_min: float = 0.02,
+        phi_max: float = 4.0,
+        clip_sd: float = 3.0,
+        suppress_s: float = 1800.0,
+        relearn_s: float = 6 * 3600.0,
+        warmup_buckets: int = 30,
+        direction: str = "up",
+        min_slot_s: float = 900.0,
+        bucket_s: float | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.half_nlp = half_nlp
+        self.windows = tuple(sorted({int(w) for w in windows if int(w) >= 1})) or (1,)
+        self.min_excess = min_excess
+        self.min_ratio = min_ratio
+        self.phi_min = phi_min
+        self.phi_max = phi_max
+        self.clip_sd = clip_sd
+        self.suppress_s = suppress_s
+        self.relearn_s = relearn_s
+        self.warmup_buckets = warmup_buckets
+        if direction not in ("up", "both"):
+            raise ValueError(f"direction must be 'up' or 'both', not {direction!r}")
+        self._both = direction == "both"
+        self._halflives = (level_halflife_s, baseline_halflife_s, season_halflife_s,
+                           dispersion_halflife_s)
+        # the nlp at which the score reaches the threshold
+        self._cut_nlp = threshold * half_nlp / (1.0 - threshold) if threshold < 1.0 else math.inf
+        self._bonferroni = math.log10(len(self.windows) * (2 if self._both else 1))
+        self.clock = BucketClock(min_slot_s=min_slot_s, bucket_s=bucket_s)
+        self._decays: tuple[float, float, float, float, float] | None = None
+        # seasonal factors: decayed sums of counts and of what the level predicted
+        self._tod_num: list[float] = []
+        self._tod_den: list[float] = []
+        self._dow_num = [0.0] * 7
+        self._dow_den = [0.0] * 7
+        self._level_num = 0.0
+        self._level_den = 0.0
+        self._corr_num = 0.0
+        self._corr_den = 0.0
+        # the last buckets, as a ring, and the running window sums
+        size = self.windows[-1]
+        self._size = size
+        self._ring_x = [0.0] * size
+        self._ring_mu = [0.0] * size
+        self._pos = 0
+        self._filled = 0
+        nw = len(self.windows)
+        self._sum_x = [0.0] * nw
+        self._sum_mu = [0.0] * nw
+        self._phi_num = [0.0] * nw
+        self._phi_den = [0.0] * nw
+        self._seen = 0
+        self._last_alarm_s = -math.inf
+        self._anomalous_since_s: float | None = None
+
+    # -- the baseline -----------------------------------------------------
+
+    def _learn_decays(self) -> None:
+        clock = self.clock
+        bucket_s = clock.bucket_s or 60.0
+        level, baseline, season, dispersion = self._halflives
+        # A time-of-day slot is taught once a bucket within it, i.e. slot_s / bucket_s
+        # times a day; a weekday 1/7 of the days: scale their decays to keep half-lives in time.
+        self._decays = (
+            _decay(level, bucket_s),
+            _decay(baseline, bucket_s),
+            _decay(season, bucket_s * clock.slots_per_day),
+            _decay(dispersion, bucket_s),
+            _decay(season, 7.0 * bucket_s),
+        )
+        self._tod_num = [0.0] * clock.slots_per_day
+        self._tod_den = [0.0] * clock.slots_per_day
+
+    def expected(self, at_s: float) -> float:
+        """What the baseline expects in the bucket at ``at_s`` (before seeing it)."""
+        return self._predict(at_s)[0]
+
+    def _predict(self, at_s: float) -> tuple[float, float, float, int, int]:
+        if self._level_den <= 0.0:
+            return -1.0, 1.0, 1.0, -1, -1
+        f_tod = f_dow = 1.0
+        slot = day = -1
+        if self._decays is not None:
+            clock = self.clock
+            slot = clock.slot_of_day(at_s)
+            day = clock.weekday(at_s)
+            f_tod = (self._tod_num[slot] + _PRIOR) / (self._tod_den[slot] + _PRIOR)
+            f_dow = (self._dow_num[day] + _PRIOR) / (self._dow_den[day] + _PRIOR)
+        level = self._level_num / self._level_den
+        base = level * f_tod * f_dow
+        corr = (self._corr_num + _PRIOR) / (self._corr_den + _PRIOR)
+        mu = corr * base
+        return (mu if mu > 0.05 else 0.05), f_tod, f_dow, slot, day
+
+    def _learn(self, x: float, mu: float, f_tod: float, f_dow: float, slot: int, day: int) -> None:
+        decays = self._decays
+        if decays is None:
+            d_level = d_base = d_season = d_day = 1.0
+        else:
+            d_level, d_base, d_season, _, d_day = decays
+        level = self._level_num / self._level_den if self._level_den > 0.0 else x
+        base = level * f_tod * f_dow
+        self._level_num = self._level_num * d_base + x
+        self._level_den = self._level_den * d_base + f_tod * f_dow
+        self._corr_num = self._corr_num * d_level + x
+        self._corr_den = self._corr_den * d_level + base
+        if slot >= 0:
+            self._tod_num[slot] = self._tod_num[slot] * d_season + x
+            self._tod_den[slot] = self._tod_den[slot] * d_season + level * f_dow
+            self._dow_num[day] = self._dow_num[day] * d_day + x
+            self._dow_den[day] = self._dow_den[day] * d_day + level * f_tod
+        del mu
+
+    # -- the verdicts -----------------------------------------------------
+
+    def update(self, at_s: float, value: float) -> Verdict:
+        score, alarm = self._step(at_s, value)
+        return Verdict(score, alarm)
+
+    def update_many(self, times_s: Sequence[float], values: Sequence[float]
+                    ) -> tuple[list[float], list[bool]]:
+        step = self._step
+        scores: list[float] = []
+        alarms: list[bool] = []
+        for at_s, value in zip(times_s, values, strict=True):
+            score, alarm = step(at_s, value)
+            scores.append(score)
+            alarms.append(alarm)
+        return scores, alarms
+
+    def _step(self, at_s: float, value: float) -> tuple[float, bool]:
+        best, floor_met = self.evidence(at_s, value)
+        score = score_of(best, self.half_nlp)
+        alarm = False
+        if floor_met and score >= self.threshold and self._seen > self.warmup_buckets:
+            if at_s - self._last_alarm_s >= self.suppress_s:
+                alarm = True
+                self._last_alarm_s = at_s
+        return score, alarm
+
+    def evidence(self, at_s: float, value: float) -> tuple[float, bool]:
+        """Step the detector: (nlp after correction, whether the count floors are met)."""
+        x = float(value)
+        if x != x or x < 0.0:  # a missing or impossible count teaches nothing
+            return 0.0, False
+        clock = self.clock
+        steps = clock.observe(at_s)
+        if self._decays is None and clock.is_learnt:
+            self._learn_decays()
+        if steps > self._size:
+            self._forget_windows()
+        mu, f_tod, f_dow, slot, day = self._predict(at_s)
+        if mu < 0.0:  # the very first bucket: nothing to compare with yet
+            self._learn(x, x, f_tod, f_dow, slot, day)
+            self._push(x, x)
+            return 0.0, False
+        self._push(x, mu)
+        self._seen += 1
+
+        windows = self.windows
+        sum_x = self._sum_x
+        sum_mu = self._sum_mu
+        phi_num = self._phi_num
+        phi_den = self._phi_den
+        phi_min = self.phi_min
+        phi_max = self.phi_max
+        filled = self._filled
+        best = 0.0
+        floor_met = False
+        bonferroni = self._bonferroni
+        both_sides = self._both
+        cut = self._cut_nlp
+        for i, w in enumerate(windows):
+            if w > filled:
+                break
+            total = sum_x[i]
+            expect = sum_mu[i]
+            phi = phi_num[i] / phi_den[i] if phi_den[i] > 0.0 else phi_min
+            phi = phi_min if phi < phi_min else (phi_max if phi > phi_max else phi)
+            nlp = nb_upper_nlp(total, expect, phi)
+            if (nlp - bonferroni >= cut and total - expect >= self.min_excess
+                    and total >= self.min_ratio * expect):
+                floor_met = True  # this window alone carries the alarm
+            if both_sides:
+                low = nb_lower_nlp(total, expect, phi)
+                if low > nlp:
+                    nlp = low
+            if nlp > best:
+                best = nlp
+        best -= bonferroni
+        if best < 0.0:
+            best = 0.0
+
+        anomalous = best >= cut
+        if anomalous:
+            if self._anomalous_since_s is None:
+                self._anomalous_since_s = at_s
+        else:
+            self._anomalous_since_s = None
+
+        # learning: skip anomalous buckets unless the anomaly has become the new normal
+        since = self._anomalous_since_s
+        if since is None or at_s - since >= self.relearn_s or self._seen <= self.warmup_buckets:
+            d_disp = self._decays[3] if self._decays is not None else 1.0
+            var1 = mu + self._phi(0) * mu * mu
+            cap = mu + self.clip_sd * math.sqrt(var1)
+            self._learn(x if x < cap else cap, mu, f_tod, f_dow, slot, day)
+            for i, w in enumerate(windows):
+                if w > filled:
+                    break
+                expect = sum_mu[i]
+                dev = sum_x[i] - expect
+                var = expect + self._phi(i) * expect * expect
+                lim = self.clip_sd * math.sqrt(var)
+                if dev > lim:
+                    dev = lim
+                phi_num[i] = phi_num[i] * d_disp + (dev * dev - (expect + dev))
+                phi_den[i] = phi_den[i] * d_disp + expect * expect
+        return best, floor_met
+
+    def _phi(self, i: int) -> float:
+        den = self._phi_den[i]
+        phi = self._phi_num[i] / den if den > 0.0 else self.phi_min
+        return self.phi_min if phi < self.phi_min else (self.phi_max if phi > self.phi_max else phi)
+
+    def _push(self, x: float, mu: float) -> None:
+        size = self._size
+        pos = self._pos
+        ring_x = self._ring_x
+        ring_mu = self._ring_mu
+        filled = self._filled + 1
+        self._filled = filled
+        sum_x = self._sum_x
+        sum_mu = self._sum_mu
+        for i, w in enumerate(self.windows):
+            sum_x[i] += x
+            sum_mu[i] += mu
+            if filled > w:
+                old = (pos - w) % size
+                sum_x[i] -= ring_x[old]
+                sum_mu[i] -= ring_mu[old]
+        ring_x[pos] = x
+        ring_mu[pos] = mu
+        self._pos = (pos + 1) % size
+
+    def _forget_windows(self) -> None:
+        """A long gap in the data: buckets before it no longer belong to the windows."""
+        self._filled = 0
+        self._pos = 0
+        n = len(self.windows)
+        self._sum_x = [0.0] * n
+        self._sum_mu = [0.0] * n
