@@ -395,5 +395,9 @@ def import_statuspage_feed(source: str, page_slug: str | None) -> None:
         err.print(f"warning: {line}", highlight=False)
 
 
+from signalfire.cli.simulate import simulate  # noqa: E402
+
+main.add_command(simulate)
+
 if __name__ == "__main__":
     main()
