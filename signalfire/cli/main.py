@@ -398,6 +398,9 @@ def import_statuspage_feed(source: str, page_slug: str | None) -> None:
 from signalfire.cli.simulate import simulate  # noqa: E402
 
 main.add_command(simulate)
+from signalfire.cli.detect import detect  # noqa: E402
+
+main.add_command(detect)
 
 if __name__ == "__main__":
     main()
