@@ -51,7 +51,7 @@ COUNT_DETECTORS = ("counts", "rolling-median-4x")  # the registered ones that re
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 SHORT_OUTAGE_MIN = 10
 GRACE_MIN = 60
-LEVELS = (0.3, 20.0)  # usual reports per minute, log-uniform across series
+LEVELS = (1.0, 30.0)  # usual reports per minute, log-uniform across series
 GOALS = {"detected_pct": 97.0, "ttd_median_min": 2.0, "ttd_p90_min": 10.0,
          "false_alarms_per_series_30d": 0.5}
 

@@ -31,7 +31,7 @@ OUTAGES_PER_30_DAYS = 12
 @click.option("--base-rate", type=click.FloatRange(0.01, 100_000), default=1.0,
               show_default=True,
               help="Usual reports per minute over a day (a big app on a public tracker: about 1).")
-@click.option("--small-share", type=click.FloatRange(0, 1), default=0.25, show_default=True,
+@click.option("--small-share", type=click.FloatRange(0, 1), default=0.2, show_default=True,
               help="Share of outages near the detection limit (1.5–6× the usual reports).")
 @click.option("--probes/--no-probes", default=True, show_default=True,
               help="Also write probe results per region and component.")

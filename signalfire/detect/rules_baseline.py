@@ -29,7 +29,7 @@ _QUIET = Verdict(0.0, False)
 
 
 class RollingMedianRule:
-    def __init__(self, *, window: int = 60, factor: float = 4.0, min_count: float = 10.0) -> None:
+    def __init__(self, *, window: int = 60, factor: float = 4.0, min_count: float = 14.0) -> None:
         if window < 1 or factor <= 0:
             raise ValueError("window must be ≥ 1 and factor > 0")
         self.window, self.factor, self.min_count = window, factor, min_count

@@ -118,7 +118,7 @@ def benign_factor(fault: Fault) -> np.ndarray:
 
 def schedule(rng: np.random.Generator, *, minutes: int, outages: int, bumps: int = 3,
              busy_days: int = 2, warmup_min: int = 2 * 1440, gap_min: int = 180,
-             small_share: float = 0.25) -> list[Fault]:
+             small_share: float = 0.2) -> list[Fault]:
     """A random, non-overlapping schedule: ``busy_days`` whole UTC days at 1.8×,
     ``bumps`` benign bumps of about 1.5× for about an hour, and ``outages`` outages
     of mixed kinds, ``small_share`` of them near the detection limit. Events keep
