@@ -54,7 +54,7 @@ class CountsDetector:
         season_halflife_s: float = 14 * 86_400.0,
         dispersion_halflife_s: float = 3 * 86_400.0,
         phi_min: float = 0.02,
-        phi_max: float = 4.0,
+        phi_max: float = 1000.0,
         clip_sd: float = 3.0,
         suppress_s: float = 1800.0,
         relearn_s: float = 6 * 3600.0,
