@@ -297,3 +297,25 @@ def _statuses(components: Sequence[str], probes: Sequence[Evidence], reports: Se
             out[cid] = (ComponentStatus.MAJOR_OUTAGE if page_wide and severity >= 0.95
                         else ComponentStatus.PARTIAL_OUTAGE)
     return out
+
+
+class RatioDetector:
+    """A plain stand-in detector for count series, used when the page names a
+    detector this installation does not have: the count against a slow moving
+    average of the quiet minutes. Alarms at four times the usual level; the
+    page's floor on absolute counts is applied on top (``SeriesWatch.firing``).
+    """
+
+    def __init__(self, *, alpha: float = 1 / 120, ratio: float = 4.0) -> None:
+        self.alpha, self.ratio = alpha, ratio
+        self.level: float | None = None
+
+    def update(self, at_s: float, value: float) -> Verdict:
+        if self.level is None:
+            self.level = value
+        ratio = (value + 1) / (self.level + 1)
+        alarm = ratio >= self.ratio
+        if not alarm:
+            # Only quiet minutes teach the level, so an outage does not become normal.
+            self.level += self.alpha * (value - self.level)
+        return Verdict(min(1.0, max(0.0, (ratio - 1) / (self.ratio + 1))), alarm)

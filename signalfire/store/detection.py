@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from signalfire.domain.model import Incident
+from signalfire.domain.rules import check_incident_transition, impact_for_components
 from signalfire.domain.status import ComponentStatus, IncidentStatus
 from signalfire.errors import TransitionError
 from signalfire.store import schema as t
@@ -140,4 +141,43 @@ class DetectionMixin:
         if current.is_open:
             body = DISMISSED_BODY + (f" {reason}" if reason else "")
             self.add_update(incident_id, status=IncidentStatus.RESOLVED, body=body, now=now)
+        return self.get_incident(incident_id)
+
+    def detection_update(self: Store, incident_id: str, *, status: IncidentStatus, body: str,
+                         now: datetime, statuses: Mapping[str, ComponentStatus],
+                         detection: Mapping[str, Any]) -> Incident:
+        """The engine's update of its own incident: new status and text, the
+        components it now covers and their statuses, its scope and evidence,
+        in one transaction.
+
+        An incident still held back for confirmation links the components but
+        keeps their statuses in ``detection`` only, for the confirmation to set.
+        The impact only ever rises.
+        """
+        current = self.get_incident(incident_id)
+        assert isinstance(current.status, IncidentStatus)
+        check_incident_transition(current.status, status)
+        self._check_components(current.page_id, statuses)
+        apply = dict(statuses) if current.published else {}
+        proposed = {c: ComponentStatus(s) for c, s in detection.get("statuses", {}).items()}
+        impact = impact_for_components(proposed.values())
+        values: dict[str, Any] = {"status": status.value, "updated_at": now,
+                                  "detection": dict(detection)}
+        if impact.severity > current.impact.severity:
+            values["impact"] = impact.value
+        if status is IncidentStatus.RESOLVED:
+            values["resolved_at"] = now
+        else:
+            values["resolved_at"] = None
+        i = t.incidents.c
+        with self._write() as conn:
+            if status is IncidentStatus.RESOLVED and current.published:
+                apply.update(self._implied_statuses(conn, current, status, apply))
+            moved = conn.execute(update(t.incidents).where(
+                i.id == incident_id, i.status == current.status.value).values(**values))
+            if moved.rowcount != 1:
+                raise TransitionError("the incident changed while this update was made",
+                                      field="status")
+            self._link_components(conn, incident_id, statuses)
+            self._insert_update(conn, incident_id, status, body, now, now, apply)
         return self.get_incident(incident_id)

@@ -161,3 +161,14 @@ def test_a_run_ends_and_the_next_one_has_its_own_onset():
     feed(watch, [20, 0, 0, 0, 0, 20])
     assert watch.run_start == T0 + timedelta(minutes=5)
     assert TOTAL.name == "total"
+
+
+def test_the_stand_in_detector_alarms_on_a_jump_and_does_not_learn_it():
+    from signalfire.domain.signals import RatioDetector
+
+    d = RatioDetector()
+    quiet = [d.update(n * 60.0, 1.0) for n in range(100)]
+    assert not any(v.alarm for v in quiet)
+    jump = [d.update((100 + n) * 60.0, 30.0) for n in range(30)]
+    assert all(v.alarm for v in jump) and jump[0].score == pytest.approx(1.0)
+    assert d.level == pytest.approx(1.0)
