@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from signalfire.errors import InputError
@@ -79,7 +80,7 @@ def detect_replay(input_dir: Path, output_dir: Path, detector_name: str | None) 
             except (ValueError, ArithmeticError) as exc:
                 raise SeriesError(source, f"detector {name!r} failed: {exc}") from None
         except SeriesError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
+            err.print(f"[red]error:[/red] {escape(exc.message)}")
             failed += 1
             continue
         points += len(columns)
@@ -116,15 +117,27 @@ def detect_score(output_dir: Path, windows_path: Path, profile: str, threshold: 
     the first alarm in it; and false alarms per day outside windows. The first
     15% of each file (at most 750 rows) is a probation period, not scored.
     """
-    from signalfire.detect.nab import nab_scores, profile_name
-    from signalfire.detect.series_io import SeriesError, load_windows, read_columns, series_files
+    from signalfire.detect.series_io import SeriesError
 
     if use_alarms and threshold is not None:
         raise click.UsageError("use --threshold or --alarms, not both")
+    try:
+        _score(output_dir, windows_path, profile, threshold, use_alarms, as_json)
+    except SeriesError as exc:
+        # Printed here rather than by the main group: file text must not be read as markup.
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise SystemExit(2) from None
+
+
+def _score(output_dir: Path, windows_path: Path, profile: str, threshold: float | None,
+           use_alarms: bool, as_json: bool) -> None:
+    from signalfire.detect.nab import nab_scores, profile_name
+    from signalfire.detect.series_io import SeriesError, load_windows, read_columns, series_files
+
     windows = load_windows(windows_path)
     files = series_files(output_dir)
     if not files:
-        raise InputError(f"no *.csv file under {output_dir}")
+        raise SeriesError(output_dir, "no *.csv file here")
     base = output_dir if output_dir.is_dir() else output_dir.parent
     column = "alarm" if use_alarms else "anomaly_score"
     results = {}
@@ -148,7 +161,7 @@ def detect_score(output_dir: Path, windows_path: Path, profile: str, threshold: 
                                        notes)))
         return
     for note in notes:
-        err.print(f"note: {note}")
+        err.print(f"note: {escape(note)}")
     _print_tables(by_profile, chosen, results)
 
 

@@ -212,12 +212,12 @@ def load_windows(path: Path) -> dict[str, list[tuple[float, float]]]:
     windows: dict[str, list[tuple[float, float]]] = {}
     for name, spans in raw.items():
         if not isinstance(spans, list):
-            raise SeriesError(path, f"{name!r}: expected a list of [start, end] pairs")
+            raise SeriesError(path, f"{name!r}: expected a list of (start, end) pairs")
         parsed = []
         for k, span in enumerate(spans):
             where = f"{name!r}[{k}]"
             if not (isinstance(span, list) and len(span) == 2):
-                raise SeriesError(path, f"{where}: expected [start, end]")
+                raise SeriesError(path, f"{where}: expected a pair of times (start, end)")
             start_s, end_s = (_window_time(v, path, where) for v in span)
             if end_s < start_s:
                 raise SeriesError(path, f"{where}: ends before it starts")
