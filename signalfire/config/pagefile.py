@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from signalfire.config.detection import DetectionSpec, apply_detection, detection_problems
 from signalfire.config.monitors import MonitorSpec, apply_monitors, monitor_problems
 from signalfire.config.spec import Name, Spec, Text, null_as
 from signalfire.errors import ConfigError
@@ -71,6 +72,7 @@ class PageSpec(_Spec):
     monitors: Annotated[list[MonitorSpec], _null_as(list)] = []
     report_categories: Annotated[list[Name], _null_as(lambda: list(DEFAULT_CATEGORIES)),
                                  Field(min_length=1, max_length=30)] = list(DEFAULT_CATEGORIES)
+    detection: DetectionSpec | None = None
 
     @field_validator("slug")
     @classmethod
@@ -143,6 +145,7 @@ def parse_pagefile(text: str, source: str = "<string>") -> PageFile:
     errors.extend(_duplicates(raw))
     for i, page in _entries(raw, "pages"):
         errors.extend(monitor_problems(page, f"pages[{i}]"))
+        errors.extend(detection_problems(page, f"pages[{i}]"))
         labels = page.get("report_categories")
         if isinstance(labels, list):
             slugs = [category_slug(x) for x in labels if isinstance(x, str)]
@@ -342,6 +345,7 @@ def _apply_page(store: Store, spec: PageSpec, now: datetime, report: ApplyReport
     report.kept.extend(f"component {name!r} on page {spec.slug!r} (not in the file)"
                        for name in components)
     apply_monitors(store, spec, page.id, now, report)
+    apply_detection(store, spec, page.id, now, report)
     wanted_categories = [(category_slug(label), label) for label in spec.report_categories]
     if store.report_categories(page.id) != wanted_categories:
         store.set_report_categories(page.id, wanted_categories)
