@@ -66,16 +66,17 @@ def countries_in(regions: tuple[str, ...]) -> tuple[Country, ...]:
     return tuple(c for c in COUNTRIES if c.region in regions)
 
 
+# Use of a social app by local hour (0–23), relative: lowest around 4 am, a
+# morning climb, a flat afternoon, highest around 9 pm.
+_HOURLY = np.array([0.75, 0.5, 0.35, 0.25, 0.2, 0.22, 0.35, 0.55, 0.7, 0.8, 0.85, 0.9,
+                    0.95, 0.95, 0.9, 0.9, 0.95, 1.0, 1.1, 1.2, 1.3, 1.35, 1.2, 1.0])
+_HOURLY = _HOURLY / _HOURLY.mean()
+
+
 def daily_rhythm(local_hour: np.ndarray) -> np.ndarray:
-    """Use by local hour of day, mean 1: highest around 9 pm, about a fifth of that
-    around 5 am (the shape of a social app's day)."""
-    main = 0.6 + 0.4 * np.cos((local_hour - 21.0) / 24.0 * 2 * np.pi)
-    # A lunchtime shoulder, so the day is not a pure cosine.
-    lunch = 0.06 * np.exp(-0.5 * ((local_hour - 12.5) / 1.5) ** 2)
-    return (main + lunch) / _RHYTHM_MEAN
-
-
-_RHYTHM_MEAN = 0.6 + 0.06 * 1.5 * float(np.sqrt(2 * np.pi)) / 24.0  # of main + lunch over a day
+    """Use by local hour of day (fractional, 0 ≤ h < 24), mean 1, interpolated
+    linearly between the hours."""
+    return np.interp(local_hour, np.arange(25), np.append(_HOURLY, _HOURLY[0]))
 
 
 def usage(minutes: np.ndarray, *, start_weekday: int, utc_offset_h: int) -> np.ndarray:
