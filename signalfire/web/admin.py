@@ -90,6 +90,11 @@ def _incident_out(svc: Services, i: Incident) -> dict[str, Any]:
     comps = {c.id: c for c in svc.store.list_components(i.page_id)}
     doc = sp.incident_doc(i, comps, base_url=base)
     doc["auto_detected"] = i.auto_detected
+    doc["published"] = i.published
+    for name in ("dismissed_at", "onset_at", "detected_at", "acknowledged_at",
+                 "first_public_update_at"):
+        doc[name] = sp.ts(getattr(i, name))
+    doc["detection"] = dict(i.detection) if i.detection is not None else None
     return doc
 
 
@@ -286,10 +291,12 @@ def get_incident(page_id: str, incident_id: str, svc: Svc) -> dict[str, Any]:
 def patch_incident(page_id: str, incident_id: str, body: s.IncidentPatch,
                    svc: Svc) -> dict[str, Any]:
     page = _page(svc, page_id)
-    _incident(svc, page.id, incident_id, maintenance=False)
-    i = svc.store.edit_incident(
-        incident_id, now=svc.clock(), name=body.name, impact=body.impact,
-        auto_detected=False if body.confirmed else None)
+    current = _incident(svc, page.id, incident_id, maintenance=False)
+    if body.confirmed and current.auto_detected and current.dismissed_at is None:
+        svc.store.confirm_incident(incident_id, now=svc.clock())
+    i = svc.store.edit_incident(incident_id, now=svc.clock(), name=body.name, impact=body.impact)
+    if body.confirmed and not current.published:
+        _incident_changed(svc, i, components=True)
     _incident_changed(svc, i, components=False)
     return _incident_out(svc, i)
 

@@ -26,7 +26,7 @@ from signalfire.publish.site import Publisher, topics_for
 from signalfire.reports.geo import ClientAddress
 from signalfire.reports.identity import ReporterKeys
 from signalfire.store import Store
-from signalfire.web import admin, monitors_api, problems, reports_api
+from signalfire.web import admin, detection_api, monitors_api, problems, reports_api
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
 from signalfire.web.intake import CrowdDirectory, ReportIntake
@@ -108,6 +108,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.state.reporter_keys = keys
     problems.install(api)
     api.include_router(admin.router)
+    api.include_router(detection_api.router)
     api.include_router(monitors_api.admin)
     api.include_router(monitors_api.agent)
     api.include_router(monitors_api.heartbeat)

@@ -4,7 +4,7 @@ typo (``stauts``) is an error that names itself, not a silent no-op."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -102,6 +102,42 @@ class IncidentPatch(Strict):
                                    "as confirmed by a person")
 
 
+class IncidentConfirmIn(Strict):
+    body: Body | None = Field(None, description="the public update posted when an incident "
+                              "held back for confirmation is published")
+
+
+class IncidentDismissIn(Strict):
+    reason: Text = Field("", description="why it was a false alarm; kept with the incident")
+
+
+_Region = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+_Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+_Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,64}$")]
+
+
+class DetectionIn(Strict):
+    """A page's detection settings; the page file's ``detection`` key says the same."""
+
+    enabled: bool = True
+    detector: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] = "counts"
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.6
+    publish: Literal["auto", "confirm"] = "auto"
+    quiet_period_s: Annotated[float, Field(ge=60, le=7 * 86400)] = 900
+    reopen_window_s: Annotated[float, Field(ge=0, le=7 * 86400)] = 3600
+    min_count: Annotated[int, Field(ge=1, le=1_000_000)] = 5
+    history_days: Annotated[int, Field(ge=1, le=28)] = 7
+    regions: Annotated[dict[_Region, Annotated[list[_Country], Field(max_length=250)]],
+                       Field(max_length=100)] = Field(default_factory=dict)
+    categories: Annotated[dict[_Slug, Name], Field(max_length=100)] = Field(
+        default_factory=dict, description="report category slug → component name")
+
+
+class DetectionOut(DetectionIn):
+    model_config = ConfigDict(extra="ignore")
+    page_id: str
+
+
 class MaintenanceIn(Strict):
     name: Title
     body: Body
@@ -194,6 +230,13 @@ class IncidentOut(BaseModel):
     scheduled_for: str | None = None
     scheduled_until: str | None = None
     auto_detected: bool
+    published: bool = True
+    dismissed_at: str | None = None
+    onset_at: str | None = None
+    detected_at: str | None = None
+    acknowledged_at: str | None = None
+    first_public_update_at: str | None = None
+    detection: dict[str, Any] | None = None
     incident_updates: list[UpdateOut]
     components: list[ComponentOut]
 
