@@ -9,10 +9,11 @@ overdispersion (a Gamma-mixed Poisson), so counts are as lumpy as real ones.
 
 When users cannot use the service they report far more: the extra rate is the
 usual rate of the countries hit × the fault's magnitude × how broken it is
-(``faults.severity``), after two human delays: noticing (a lag of about two
-minutes up, four down, so reports keep coming for a while after a recovery) and
-tiring (after a couple of hours of an outage everyone knows about, a third as
-many people still bother to report). The extra reports' category mix is the
+(``faults.severity``), seen through human delays: noticing and then getting
+round to report (two lags in a row, about 3 minutes on average, so reports
+build up over the first minutes and keep coming for a while after a recovery)
+and tiring (after a couple of hours of an outage everyone knows about, a third
+as many people still bother to report). The extra reports' category mix is the
 fault's: mostly "App not loading" when the app does not open.
 
 Calibrated to published figures: a global outage of a big app took one public
@@ -43,8 +44,9 @@ from signalfire.sim.world import (
     usage,
 )
 
-NOTICE_UP_MIN = 2.0  # time constant of users noticing a failure
-NOTICE_DOWN_MIN = 4.0  # ... and of reports dying down after a recovery
+NOTICE_UP_MIN = 1.5  # time constant of users noticing a failure
+NOTICE_DOWN_MIN = 3.0  # ... and noticing that it works again
+REPORT_DELAY_MIN = 1.5  # time constant of getting round to report it
 TAIL_MIN = 30  # how long after a fault its reports are followed
 REPORT_WINDOW_TAIL_MIN = 10  # label windows of report series reach this far past the end
 DISPERSION_SHAPE = 30.0  # Gamma shape of the per-minute rate noise (CV ≈ 18 %)
@@ -141,15 +143,20 @@ def simulate(rng: np.random.Generator, faults: Sequence[Fault], *, start: dateti
 
 def crowd_response(sev: np.ndarray) -> np.ndarray:
     """Reports per usual report, per unit of magnitude, from a fault's start until
-    ``TAIL_MIN`` after its end: severity seen through the lag of noticing and the
-    tiring of a long outage."""
+    ``TAIL_MIN`` after its end: severity seen through two human delays in a row
+    (noticing that something is wrong, then getting round to report it; about 3
+    minutes on average, so the first minute brings only a few per cent of the
+    full rate) and the tiring of a long outage."""
     padded = np.concatenate([sev, np.zeros(TAIL_MIN)])
     up, down = 1 - np.exp(-1 / NOTICE_UP_MIN), 1 - np.exp(-1 / NOTICE_DOWN_MIN)
+    act = 1 - np.exp(-1 / REPORT_DELAY_MIN)
     out = np.empty(len(padded))
-    noticed = 0.0
+    noticed = reporting = 0.0
     for i, s in enumerate(padded.tolist()):
+        before = reporting
         noticed += (s - noticed) * (up if s > noticed else down)
-        out[i] = noticed
+        reporting += (noticed - reporting) * act
+        out[i] = (before + reporting) / 2  # the mean over the minute
     tiring = 0.35 + 0.65 * np.exp(-np.arange(len(padded)) / 120.0)
     return out * tiring
 
