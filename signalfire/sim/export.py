@@ -8,7 +8,10 @@
 - ``windows.json``: ``{"reports/total.csv": [["2026-01-07 10:00:00.000000",
   "2026-01-07 11:10:00.000000"], ...], ...}``, every series, ``[]`` when nothing
   happened to it. A window runs from a fault's start to its end (report series:
-  10 minutes more, while reports die down);
+  10 minutes more, while reports die down). The total report series is labelled
+  for every outage; a country, category or component series only where the
+  outage shows (twice the usual rate at some minute, 10 extra reports in the
+  first hour); probe series where the fault's regions and components are;
 - ``faults.json``: every fault, outages and benign events, with its kind,
   start, end, scope, magnitude and what it did to the total report series.
 """
