@@ -1,35 +1,48 @@
 """Reporter keys: the same person gives the same key for a day, and no key gives
 back an address.
 
-key = HMAC(salt_of_the_day, address | user agent), where salt_of_the_day =
-HMAC(instance secret, date). The salt rotates at midnight UTC, so keys cannot be
-joined across days; raw addresses are never stored or logged.
+key = BLAKE2b(key=salt_of_the_day, address | user agent), 128 bits, where
+salt_of_the_day = HMAC-SHA256(instance secret, date). Keyed BLAKE2b is a MAC by
+design and about three times cheaper than HMAC-SHA256, which matters on the
+intake's hot path. The salt rotates at midnight UTC, so keys cannot be joined
+across days; raw addresses are never stored or logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 
 class ReporterKeys:
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._salts: dict[str, bytes] = {}
+        self._salts: dict[date, bytes] = {}
 
-    def _salt(self, day: str) -> bytes:
+    def _salt(self, day: date) -> bytes:
         salt = self._salts.get(day)
         if salt is None:
             if len(self._salts) > 4:
                 self._salts.clear()
-            salt = self._salts[day] = hmac.new(self._secret, f"reporter-salt:{day}".encode(),
-                                               hashlib.sha256).digest()
+            salt = self._salts[day] = hmac.new(
+                self._secret, f"reporter-salt:{day:%Y-%m-%d}".encode(), hashlib.sha256).digest()
         return salt
 
+    def keyer(self, *, now: datetime) -> Callable[[str, str], str]:
+        """``key`` with the day fixed: for many reports received at one time."""
+        salt = self._salt(now.astimezone(UTC).date())
+        blake2b = hashlib.blake2b
+
+        def key(address: str, user_agent: str) -> str:
+            return blake2b(f"{address}|{user_agent}".encode(), key=salt,
+                           digest_size=16).hexdigest()
+
+        return key
+
     def key(self, address: str, user_agent: str, *, now: datetime) -> str:
-        salt = self._salt(now.strftime("%Y-%m-%d"))
-        return hmac.new(salt, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+        return self.keyer(now=now)(address, user_agent)
 
     def collector_key(self, collector_id: str, reporter: str, *, now: datetime) -> str:
         """A collector's own reporter id (an app install, a session), keyed again."""

@@ -6,15 +6,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from signalfire.domain.crowd import DEFAULT_WINDOW_S, Report, counted_flags, minute_counts
+from signalfire.domain.crowd import DEFAULT_WINDOW_S, Report
 from signalfire.errors import AuthError, InputError, NotFound
 from signalfire.store import schema as t
+from signalfire.store.report_bulk import add_reports_postgres, add_reports_sqlite
 
 if TYPE_CHECKING:
     from signalfire.store.store import Store
@@ -45,47 +47,31 @@ class ReportsMixin:
     # -- intake ----------------------------------------------------------------------
 
     def add_reports(self: Store, reports: Sequence[Report], *,
-                    window_s: float = DEFAULT_WINDOW_S) -> list[bool]:
+                    window_s: float = DEFAULT_WINDOW_S,
+                    conn: Connection | None = None) -> list[bool]:
         """Store reports and count each reporter once per window, in one transaction.
 
         Returns, in order, whether each report counted. When this returns, the
-        reports are committed: only then may they be acknowledged.
+        reports are committed: only then may they be acknowledged. ``conn`` is a
+        connection the caller keeps open between calls (the intake's writers).
         """
         if not reports:
             return []
-        w = t.reporter_windows.c
-        dialect_insert = sqlite.insert if self.is_sqlite else postgresql.insert
-        with self._write() as conn:
-            keys = {(r.page_id, r.reporter) for r in reports}
-            last: dict[tuple[str, str], datetime] = {}
-            reporters = list({k[1] for k in keys})
-            for start in range(0, len(reporters), 500):
-                for row in conn.execute(select(w.page_id, w.reporter, w.counted_at).where(
-                        w.reporter.in_(reporters[start:start + 500]))):
-                    if (row.page_id, row.reporter) in keys:
-                        last[(row.page_id, row.reporter)] = row.counted_at
-            flags, changed = counted_flags(reports, last, window_s=window_s)
-            conn.execute(insert(t.reports), [
-                {"page_id": r.page_id, "component_id": r.component_id, "category": r.category,
-                 "country": r.country, "at": r.at, "reporter": r.reporter, "counted": f,
-                 "source": r.source} for r, f in zip(reports, flags, strict=True)])
-            if changed:
-                stmt = dialect_insert(t.reporter_windows)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["page_id", "reporter"],
-                    set_={"counted_at": stmt.excluded.counted_at}),
-                    [{"page_id": p, "reporter": rep, "counted_at": at}
-                     for (p, rep), at in changed.items()])
-            counts = minute_counts(reports, flags)
-            if counts:
-                stmt = dialect_insert(t.report_counts)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["page_id", "minute", "component_id", "category", "country"],
-                    set_={"count": t.report_counts.c.count + stmt.excluded.count}),
-                    [{"page_id": p, "minute": m, "component_id": comp, "category": cat,
-                      "country": country, "count": n}
-                     for (p, m, comp, cat, country), n in counts.items()])
-        return flags
+        # Reports are not on the status page (the "is it down?" page re-reads them
+        # every few seconds), so they leave the public revision alone: a flood of
+        # reports must not drop every node's cached status page.
+        if conn is None:
+            with self._write(public=False) as fresh:
+                return self._add_reports(fresh, reports, window_s)
+        with self._write_lock if self.is_sqlite else nullcontext(), conn.begin():
+            return self._add_reports(conn, reports, window_s)
+
+    def _add_reports(self: Store, conn: Connection, reports: Sequence[Report],
+                     window_s: float) -> list[bool]:
+        raw = conn.connection.driver_connection
+        if self.is_sqlite:
+            return add_reports_sqlite(raw, reports, window_s=window_s)
+        return add_reports_postgres(raw, reports, window_s=window_s)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -121,8 +107,11 @@ class ReportsMixin:
             return [(getattr(r, GROUPS[by]), int(r.n)) for r in rows]
 
     def prune_reports(self: Store, *, before: datetime) -> int:
-        """Delete raw reports older than ``before``; the minute counts stay."""
-        with self._write() as conn:
+        """Delete raw reports older than ``before``, and reporter windows that closed
+        before it; the minute counts stay."""
+        with self._write(public=False) as conn:
+            conn.execute(delete(t.reporter_windows)
+                         .where(t.reporter_windows.c.counted_at < before))
             return conn.execute(delete(t.reports).where(t.reports.c.at < before)).rowcount
 
     def count_raw_reports(self: Store, page_id: str) -> int:

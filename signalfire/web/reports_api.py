@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from signalfire.domain.crowd import Report
 from signalfire.errors import AuthError, InputError
@@ -61,22 +62,45 @@ def current_collector(request: Request, credentials: Annotated[
 router = APIRouter(prefix="/api/v1", responses=_ERRORS, tags=["reports"])
 
 
-@router.post("/reports/batch", response_model=BatchOut)
-async def report_batch(batch: ReportBatch, request: Request,
+def _batch_body() -> dict[str, Any]:
+    """The OpenAPI request body of a batch, with the item schema inlined."""
+    schema = ReportBatch.model_json_schema()
+    item = schema.pop("$defs")["BatchReport"]
+    schema["properties"]["reports"]["items"] = item
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+@router.post("/reports/batch", response_model=BatchOut,
+             openapi_extra={"requestBody": _batch_body()})
+async def report_batch(request: Request,
                        collector: Annotated[str, Depends(current_collector)]) -> dict[str, Any]:
     """Many reports at once from a trusted collector; all stored or none.
 
     The server's time is each report's time; every report is counted once per
     reporter per window like any other.
     """
+    # The body goes straight from bytes to models in pydantic's own JSON parser:
+    # half the cost of decoding to dicts first, on a path that takes 100,000
+    # reports a second.
+    try:
+        batch = ReportBatch.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
     svc = services(request)
     crowd = request.app.state.crowd
     now = svc.clock()
+    key = request.app.state.reporter_keys.keyer(now=now)
+    reporter_prefix = f"collector:{collector}"
+    # A batch names a handful of pages: look each up once, not once per report.
+    found_by_ref: dict[str, Any] = {}
     reports = []
     for i, r in enumerate(batch.reports):
-        found = crowd.page(r.page)
+        found = found_by_ref.get(r.page)
         if found is None:
-            raise InputError(f"no page {r.page!r}", field=f"reports.{i}.page")
+            found = found_by_ref[r.page] = crowd.page(r.page)
+            if found is None:
+                raise InputError(f"no page {r.page!r}", field=f"reports.{i}.page")
         page, categories, components = found
         if r.category not in categories:
             raise InputError(f"unknown category {r.category!r}", field=f"reports.{i}.category")
@@ -86,16 +110,15 @@ async def report_batch(batch: ReportBatch, request: Request,
             if component_id is None:
                 raise InputError(f"no component {r.component!r} on this page",
                                  field=f"reports.{i}.component")
-        country = r.country.upper() if r.country else None
-        if country is not None and not is_country(country):
-            raise InputError(f"not an ISO 3166-1 alpha-2 country code: {country!r}",
-                             field=f"reports.{i}.country")
-        reports.append(Report(
-            page_id=page.id, category=r.category, at=now, component_id=component_id,
-            country=country, source="collector",
-            reporter=request.app.state.reporter_keys.collector_key(collector, r.reporter,
-                                                                   now=now)))
-    flags = await request.app.state.report_writer.add(reports)
+        country = r.country
+        if country is not None:
+            country = country.upper()
+            if not is_country(country):
+                raise InputError(f"not an ISO 3166-1 alpha-2 country code: {country!r}",
+                                 field=f"reports.{i}.country")
+        reports.append(Report(page.id, r.category, now, key(reporter_prefix, r.reporter),
+                              component_id, country, "collector"))
+    flags = await request.app.state.report_writer.add(reports, shard=collector)
     return {"accepted": len(flags), "counted": sum(flags)}
 
 
