@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -341,3 +342,52 @@ def test_agrees_with_nabs_algorithm_on_random_corpora(seed, profile):
     assert ours.threshold == threshold
     for name, raw in per_file.items():
         assert ours.files[name].raw_score == pytest.approx(raw, abs=1e-9), name
+
+
+# -- NAB's own windows -----------------------------------------------------------------------
+
+NAB_DEV = Path(__file__).parent.parent.parent / "bench" / "data" / "nab-dev"
+
+
+@pytest.fixture(scope="module")
+def nab_dev():
+    from signalfire.detect.series_io import load_windows, read_columns, series_files
+
+    windows = load_windows(NAB_DEV / "windows.json")
+    times = {f.as_posix(): read_columns(NAB_DEV / "data" / f).times_s
+             for f in series_files(NAB_DEV / "data")}
+    return times, windows
+
+
+def test_on_nab_dev_null_scores_0_and_alarms_at_window_starts_score_100(nab_dev):
+    times, windows = nab_dev
+    assert len(times) == 31 and sum(map(len, windows.values())) == 57
+    null = {name: (t, np.zeros(t.size)) for name, t in times.items()}
+    starts = {}
+    for name, t in times.items():
+        scores = np.zeros(t.size)
+        scores[np.searchsorted(t, [a for a, _ in windows[name]])] = 1.0
+        starts[name] = (t, scores)
+    for profile in PROFILES:
+        assert nab_score(null, windows, profile=profile).score == 0.0
+        perfect = nab_score(starts, windows, profile=profile)
+        assert perfect.score == pytest.approx(100.0)
+        assert (perfect.tp, perfect.fn, perfect.fp) == (57, 0, 0)
+        assert perfect.times_to_detection_s == [0.0] * 57
+
+
+def test_on_nab_dev_alarming_a_tenth_into_each_window_scores_as_computed_by_hand(nab_dev):
+    times, windows = nab_dev
+    late, expected = {}, 0.0
+    for name, t in times.items():
+        scores = np.zeros(t.size)
+        for a, b in windows[name]:
+            left, right = np.searchsorted(t, a), np.searchsorted(t, b)
+            width = right - left + 1
+            row = left + width // 10
+            scores[row] = 1.0
+            expected += sigma(-(right - row + 1) / width) / MAX_TP
+        late[name] = (t, scores)
+    result = nab_score(late, windows)
+    assert result.raw_score == pytest.approx(expected)
+    assert result.score == pytest.approx(100 * (expected + 57) / 114)
