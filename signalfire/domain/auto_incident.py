@@ -35,7 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from signalfire.domain.model import Incident
-from signalfire.domain.signals import Signal
+from signalfire.domain.signals import Signal, Source
 from signalfire.domain.status import ComponentStatus
 
 # A signal seen again after at least this long without it is a new trigger.
@@ -98,8 +98,10 @@ class Scope:
     statuses: Mapping[str, ComponentStatus] = field(default_factory=dict)
 
     def covers(self, other: Scope) -> bool:
+        """Whether ``other`` adds nothing worth an update. Countries come and go by
+        the dozen in a large outage; they are recorded, not announced one by one."""
         return (other.components <= self.components and other.regions <= self.regions
-                and other.countries <= self.countries and other.categories <= self.categories
+                and other.categories <= self.categories
                 and all(self.statuses.get(c) is not None
                         and self.statuses[c].severity >= s.severity
                         for c, s in other.statuses.items()))
@@ -168,6 +170,7 @@ class Open:
     scope: Scope
     signal: Signal
     publish: bool
+    onset_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,7 @@ class Grow:
 class KeepAlive:
     incident_id: str
     signal: Signal
+    scope: Scope | None = None  # the scope to record, when it widened quietly
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +214,18 @@ class Mute:
 Action = Open | Grow | KeepAlive | Resolve | Reopen | Mute
 
 
-def attributable(signal: Signal | None, situation: Situation) -> Scope | None:
-    """The part of ``signal`` nobody knows about yet, or None if it is all explained."""
+def attributable(signal: Signal | None, situation: Situation,
+                 ) -> tuple[Scope, datetime] | None:
+    """The part of ``signal`` nobody knows about yet, with its onset; None if it
+    is all explained.
+
+    Probe evidence about a known component is explained, and so are reports
+    from countries whose region's probes see a known component down (users in
+    Brazil report because uploads fail in sa-east, which people are on). The
+    onset is the earliest unexplained evidence; while something known is going
+    on, page-wide series (all reports, a category) are left out of it, since
+    they may have been rising since the known trouble began.
+    """
     if signal is None:
         return None
     taken = situation.known_components | situation.maintenance_components
@@ -220,16 +234,31 @@ def attributable(signal: Signal | None, situation: Situation) -> Scope | None:
         return None
     if not signal.components and situation.known_trouble:
         return None
-    return Scope(components=components, regions=frozenset(signal.regions),
-                 countries=frozenset(signal.countries), categories=frozenset(signal.categories),
-                 statuses={c: s for c, s in signal.statuses.items() if c in components})
+    explained_regions = {r for e in signal.evidence
+                         if e.source is Source.PROBES and e.component_id in taken
+                         for r in e.regions}
+    unexplained = [e for e in signal.evidence if not (
+        (e.source is Source.PROBES and e.component_id in taken)
+        or (e.source is Source.REPORTS and e.regions
+            and set(e.regions) <= explained_regions))]
+    placed = [e for e in unexplained if e.source is Source.PROBES or e.country
+              or e.component_id]
+    timed = placed if situation.known_trouble and placed else unexplained
+    onset = min((e.onset_at for e in timed), default=signal.onset_at)
+    scope = Scope(components=components,
+                  regions=frozenset(r for e in unexplained for r in e.regions),
+                  countries=frozenset(e.country for e in unexplained if e.country),
+                  categories=frozenset(e.category for e in unexplained if e.category),
+                  statuses={c: s for c, s in signal.statuses.items() if c in components})
+    return scope, onset
 
 
 def step(settings: DetectionSettings, tracked: Tracked | None,
          situation: Situation) -> Action | None:
     """The one thing to do about the page's automatic incident this minute."""
     now, signal = situation.now, situation.signal
-    scope = attributable(signal, situation)
+    found = attributable(signal, situation)
+    scope, onset = found if found is not None else (None, now)
     opening = scope is not None and signal is not None and signal.confidence >= settings.threshold
     going_on = scope is not None and signal is not None and (
         signal.confidence >= settings.threshold / 2)
@@ -241,7 +270,8 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
         assert scope is not None and signal is not None
         return Open(name=incident_name(scope, situation.names),
                     body=opening_body(scope, signal, situation.names), scope=scope,
-                    signal=signal, publish=settings.publish is PublishMode.AUTO)
+                    signal=signal, publish=settings.publish is PublishMode.AUTO,
+                    onset_at=onset)
 
     if tracked is None:
         return open_new()
@@ -255,7 +285,7 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
         if going_on:
             assert scope is not None and signal is not None
             if tracked.scope.covers(scope):
-                return KeepAlive(tracked.incident_id, signal)
+                return KeepAlive(tracked.incident_id, signal, tracked.scope.union(scope))
             added = _added(tracked.scope, scope)
             return Grow(tracked.incident_id, growth_body(added, situation.names),
                         tracked.scope.union(scope), added, signal)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -131,11 +131,13 @@ class SeriesWatch:
         self.peak_score = 0.0
         self.peak_value = 0.0
         self._quiet: deque[float] = deque(maxlen=usual_minutes)
+        self._recent: deque[float] = deque(maxlen=3)
 
     def update(self, at: datetime, value: float) -> Verdict:
         raw = self.detector.update(at.timestamp(), value)
         verdict = Verdict(float(raw.score), bool(raw.alarm))
         self.last_at, self.last_value = at, value
+        self._recent.append(value)
         if verdict.alarm:
             self.last_alarm_at = at
         held = self.last_alarm_at is not None and at - self.last_alarm_at < self.hold
@@ -157,9 +159,18 @@ class SeriesWatch:
         return sum(self._quiet) / len(self._quiet) if self._quiet else 0.0
 
     def firing(self, *, min_count: float = 0) -> bool:
+        """In a run, alarmed lately, its peak at the floor or above, and still
+        clearly above the usual level: some detectors keep their alarm up for a
+        long window after the counts are back to normal, and an incident
+        should resolve when users stop reporting, not an hour later."""
         return (self.run_start is not None and self.last_alarm_at is not None
                 and self.last_at is not None and self.last_at - self.last_alarm_at < self.hold
-                and self.peak_value >= min_count)
+                and self.peak_value >= min_count and self.elevated)
+
+    @property
+    def elevated(self) -> bool:
+        recent = list(self._recent)
+        return bool(recent) and sum(recent) / len(recent) >= 2 * self.usual + 1
 
     def evidence(self, key: SeriesKey, *, describe: Callable[[SeriesKey], str] = lambda k: k.name,
                  ) -> Evidence:
@@ -232,6 +243,9 @@ def fuse(evidence: Iterable[Evidence], *,
     region_countries = region_countries or {}
     category_components = category_components or {}
     region_of = {c: r for r, countries in region_countries.items() for c in countries}
+    # A country's reports are placed in the region whose probes stand for it.
+    items = [replace(e, regions=(region_of[e.country],))
+             if e.source is Source.REPORTS and e.country in region_of else e for e in items]
     reports = [e for e in items if e.source is Source.REPORTS]
     probes = [e for e in items if e.source is Source.PROBES]
 

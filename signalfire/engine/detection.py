@@ -281,17 +281,20 @@ class DetectionEngine:
                 page_id, name=action.name, status=IncidentStatus.INVESTIGATING,
                 body=action.body, now=now, components=statuses,
                 impact=impact_for_components(statuses.values()), auto_detected=True,
-                started_at=action.signal.onset_at, published=action.publish,
-                onset_at=action.signal.onset_at, detected_at=now, detection=detection)
+                started_at=action.onset_at, published=action.publish,
+                onset_at=action.onset_at, detected_at=now, detection=detection)
             log.info("event=incident_detected page=%s id=%s published=%s confidence=%.2f "
                      "onset=%s", page_id, incident.id, action.publish,
-                     action.signal.confidence, action.signal.onset_at.isoformat())
+                     action.signal.confidence, action.onset_at.isoformat())
             self._changed(incident)
             return
         assert latest is not None
         base = dict(latest.detection or {})
         if isinstance(action, KeepAlive | Mute):
-            self.store.set_detection(latest.id, {**base, "signal": action.signal.to_doc(),
+            scope = action.scope.to_doc() if isinstance(action, KeepAlive) and action.scope else {}
+            scope.pop("statuses", None)  # statuses change only with an update
+            self.store.set_detection(latest.id, {**base, **scope,
+                                                 "signal": action.signal.to_doc(),
                                                  "last_active_at": stamp})
             return
         if isinstance(action, Resolve):

@@ -45,10 +45,13 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                default_page: str | None = None, background: bool = True,
                tick_s: float = 10.0, probes: bool | None = None,
                retention_days: int = 14, report_retention_days: int = 30,
-               trusted_proxies: tuple[str, ...] = ()) -> ASGIApp:
+               trusted_proxies: tuple[str, ...] = (), detection: bool | None = None,
+               detection_every_s: float = 15.0) -> ASGIApp:
     """The ASGI app. ``background`` runs the duties of a server (maintenance
     ticker, cache warm-up, revision watcher); ``probes`` (default: as
-    ``background``) runs the monitors of region ``local`` in this process."""
+    ``background``) runs the monitors of region ``local`` in this process;
+    ``detection`` (default: as ``background``) turns signals into automatic
+    incidents on the pages that enable it."""
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
@@ -86,6 +89,12 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
             tasks.append(asyncio.create_task(_maintenance_ticker(svc, tick_s)))
             if not store.is_sqlite:
                 tasks.append(asyncio.create_task(_revision_watcher(svc)))
+        if background if detection is None else detection:
+            from signalfire.engine.detection import DetectionEngine
+
+            engine = DetectionEngine(store, clock=clock, on_incident=lambda i: admin.
+                                     _incident_changed(svc, i, components=True))
+            tasks.append(asyncio.create_task(engine.run(detection_every_s)))
         try:
             yield
         finally:

@@ -34,10 +34,12 @@ NAMES = {"feed": "Feed", "login": "Login"}
 def signal(*components: str, confidence: float = 0.9, countries: tuple[str, ...] = (),
            statuses: dict[str, ComponentStatus] | None = None) -> Signal:
     e = Evidence(Source.REPORTS, "total", NOW - timedelta(minutes=3), confidence, "reports total")
+    by_country = tuple(Evidence(Source.REPORTS, f"country:{c}", NOW, confidence,
+                                f"reports from {c}", country=c) for c in countries)
     return Signal(onset_at=NOW - timedelta(minutes=3), severity=confidence,
                   confidence=confidence, components=components, regions=(),
                   countries=countries, categories=(), sources=(Source.REPORTS,),
-                  agreement="none", evidence=(e,),
+                  agreement="none", evidence=(e, *by_country),
                   statuses=statuses if statuses is not None
                   else dict.fromkeys(components, PARTIAL))
 
@@ -67,8 +69,8 @@ CASES = [
     ("going on needs only half the threshold", tracked("feed"),
      situation(signal("feed", confidence=0.35)), KeepAlive),
     ("a new component grows it", tracked("feed"), situation(signal("feed", "login")), Grow),
-    ("a new country grows it", tracked("feed"),
-     situation(signal("feed", countries=("BR",))), Grow),
+    ("a new country is recorded, not announced", tracked("feed"),
+     situation(signal("feed", countries=("BR",))), KeepAlive),
     ("a worse status grows it", tracked("feed"),
      situation(signal("feed", statuses={"feed": MAJOR})), Grow),
     ("quiet, but not long enough", tracked("feed", last_active_min=10), situation(None),
@@ -153,3 +155,25 @@ def test_settings_round_trip():
                           categories={"login": "Login"})
     assert DetectionSettings.from_doc(s.to_doc()) == s
     assert DetectionSettings.from_doc(None) == DetectionSettings()
+
+
+def test_what_people_know_about_explains_evidence_and_does_not_date_the_onset():
+    from signalfire.domain.signals import fuse, probe_evidence
+
+    known_since = NOW - timedelta(hours=1)
+    evidence = [
+        probe_evidence("upload", "Upload", PARTIAL, ["sa-east"], onset_at=known_since),
+        Evidence(Source.REPORTS, "country:BR", known_since, 0.9, "reports from BR", country="BR"),
+        Evidence(Source.REPORTS, "total", known_since, 0.9, "reports overall"),
+        probe_evidence("feed", "Feed", MAJOR, ["eu-west", "sa-east"],
+                       onset_at=NOW - timedelta(minutes=2)),
+        Evidence(Source.REPORTS, "country:DE", NOW - timedelta(minutes=1), 0.9,
+                 "reports from DE", country="DE"),
+    ]
+    sig = fuse(evidence, region_countries={"sa-east": ["BR"], "eu-west": ["DE"]})
+    known = situation(sig, known_components=frozenset({"upload"}), known_trouble=True)
+    action = step(SETTINGS, None, known)
+    assert isinstance(action, Open)
+    assert action.onset_at == NOW - timedelta(minutes=2)  # Feed's first failure, not the hour
+    assert action.scope.components == {"feed"}
+    assert action.scope.countries == {"DE"}  # Brazil's reports are about the known trouble

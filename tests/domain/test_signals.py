@@ -172,3 +172,14 @@ def test_the_stand_in_detector_alarms_on_a_jump_and_does_not_learn_it():
     jump = [d.update((100 + n) * 60.0, 30.0) for n in range(30)]
     assert all(v.alarm for v in jump) and jump[0].score == pytest.approx(1.0)
     assert d.level == pytest.approx(1.0)
+
+
+def test_a_series_back_to_usual_stops_firing_though_its_detector_still_alarms():
+    watch = SeriesWatch(Scripted([(0, False)] * 30 + [(1.0, True)] * 6))
+    feed(watch, [1] * 30 + [30, 30, 30])
+    assert watch.firing(min_count=5)
+    feed_more = [1, 1, 1]
+    for n, v in enumerate(feed_more):
+        watch.update(T0 + timedelta(minutes=33 + n), v)
+    assert watch.last_alarm_at == T0 + timedelta(minutes=35)
+    assert not watch.firing(min_count=5)
