@@ -253,48 +253,46 @@ def _weights(f: _File, cost: CostMatrix) -> np.ndarray:
 
 # -- the threshold sweep ------------------------------------------------------------------
 
+def _gains(f: _File, cost: CostMatrix) -> np.ndarray:
+    """What each scored row adds to the file's total when the threshold falls to its score.
+
+    A false positive adds its (negative) weight. A window is worth the weight of its
+    earliest detected row (weights fall along a window), or -fn_weight while none is
+    detected; as the threshold falls, the earliest detected row changes only at the
+    rows that score above every row before them in the window ("records"), from the
+    last record back to the first. Each record adds the difference to the record
+    after it (the last one: to -fn_weight); other window rows add nothing.
+    """
+    weights = _weights(f, cost)
+    gains = np.where(f.window_of >= 0, 0.0, weights)
+    for left, right in zip(f.lefts.tolist(), f.rights.tolist(), strict=True):
+        left = max(left, f.first_scored)
+        segment = f.scores[left:right + 1]
+        records = np.ones(segment.size, dtype=bool)
+        records[1:] = segment[1:] > np.maximum.accumulate(segment)[:-1]
+        rows = np.flatnonzero(records) + left
+        value = weights[rows]
+        after = np.empty_like(value)
+        after[:-1] = value[1:]
+        after[-1] = -cost.fn_weight
+        gains[rows] = value - after
+    return gains[f.first_scored:]
+
+
 def _best_threshold(files: list[_File], cost: CostMatrix) -> float:
     """NAB's sweep: the corpus total at every distinct anomaly score, in one pass."""
-    scores, weights, window_ids = [], [], []
-    n_windows = 0
-    for f in files:
-        scored = slice(f.first_scored, None)
-        scores.append(f.scores[scored])
-        weights.append(_weights(f, cost)[scored])
-        ids = f.window_of[scored]
-        window_ids.append(np.where(ids >= 0, ids + n_windows, -1))
-        n_windows += f.lefts.size
-    if not scores:
+    if not files:
         return NEVER_THRESHOLD
-    s = np.concatenate(scores)
-    w = np.concatenate(weights)
-    g = np.concatenate(window_ids)
+    s = np.concatenate([f.scores[f.first_scored:] for f in files])
     if s.size == 0:
         return NEVER_THRESHOLD
-    order = np.argsort(-s, kind="stable")  # detections join from the highest score down
+    gains = np.concatenate([_gains(f, cost) for f in files])
+    # Rows join from the highest score down. Among equal scores the order does not
+    # matter: a total is read only after the last row of each score has joined.
+    order = np.argsort(-s)
     s_sorted = s[order]
-    g_sorted = g[order]
-    delta = np.where(g_sorted < 0, w[order], 0.0)  # a false positive adds its (negative) weight
-    inside = np.flatnonzero(g_sorted >= 0)
-    if inside.size:
-        # A window's part is the weight of its earliest detected row (weights fall along the
-        # window), or -fn_weight while none is detected. Group the window rows by window,
-        # keeping the sweep order, and take a running minimum of the row index per group:
-        # offsetting each group below all earlier ones lets one cumulative minimum do it.
-        by_window = np.argsort(g_sorted[inside], kind="stable")
-        rows = order[inside[by_window]]
-        ids = g_sorted[inside[by_window]]
-        offset = ids * (s.size + 1)
-        earliest = np.minimum.accumulate(rows - offset) + offset
-        value = w[earliest]
-        before = np.empty_like(value)
-        before[1:] = value[:-1]
-        starts = np.ones(ids.size, dtype=bool)
-        starts[1:] = ids[1:] != ids[:-1]
-        before[starts] = -cost.fn_weight
-        delta[inside[by_window]] = value - before
-    base = -cost.fn_weight * n_windows
-    totals = base + np.cumsum(delta)
+    base = -cost.fn_weight * sum(f.lefts.size for f in files)
+    totals = base + np.cumsum(gains[order])
     last_of_score = np.ones(s.size, dtype=bool)
     last_of_score[:-1] = s_sorted[1:] != s_sorted[:-1]
     candidates = np.concatenate(([base], totals[last_of_score]))
