@@ -47,7 +47,8 @@ from signalfire.detect.registry import DETECTORS, make_detector
 from signalfire.sim.faults import schedule
 from signalfire.sim.outages import Simulation, simulate
 
-COUNT_DETECTORS = ("counts", "rolling-median-4x")  # the registered ones that read counts
+# The registered detectors that read counts ("auto", the default, picks one per series).
+COUNT_DETECTORS = ("counts", "auto", "rolling-median-4x")
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 SHORT_OUTAGE_MIN = 10
 GRACE_MIN = 60
@@ -118,11 +119,18 @@ def summary(tally: Tally, *, series: int, days: int) -> dict[str, float | int]:
     }
 
 
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--series", type=int, default=20)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--outages", type=int, default=14, help="outages per series")
+    parser.add_argument("--series", type=positive, default=20)
+    parser.add_argument("--days", type=positive, default=30)
+    parser.add_argument("--outages", type=positive, default=14, help="outages per series")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--detector", action="append", default=None,
                         help="a registered detector (repeatable; default: every count detector)")
