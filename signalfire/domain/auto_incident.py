@@ -28,14 +28,14 @@ Pure: the time is ``Situation.now``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from signalfire.domain.model import Incident
-from signalfire.domain.signals import Signal, Source
+from signalfire.domain.signals import Evidence, Signal, Source
 from signalfire.domain.status import ComponentStatus
 
 # A signal seen again after at least this long without it is a new trigger.
@@ -215,9 +215,9 @@ Action = Open | Grow | KeepAlive | Resolve | Reopen | Mute
 
 
 def attributable(signal: Signal | None, situation: Situation,
-                 ) -> tuple[Scope, datetime] | None:
-    """The part of ``signal`` nobody knows about yet, with its onset; None if it
-    is all explained.
+                 ) -> tuple[Scope, datetime, tuple[Evidence, ...]] | None:
+    """The part of ``signal`` nobody knows about yet, with its onset and its
+    evidence; None if it is all explained.
 
     Probe evidence about a known component is explained, and so are reports
     from countries whose region's probes see a known component down (users in
@@ -250,7 +250,7 @@ def attributable(signal: Signal | None, situation: Situation,
                   countries=frozenset(e.country for e in unexplained if e.country),
                   categories=frozenset(e.category for e in unexplained if e.category),
                   statuses={c: s for c, s in signal.statuses.items() if c in components})
-    return scope, onset
+    return scope, onset, tuple(unexplained)
 
 
 def step(settings: DetectionSettings, tracked: Tracked | None,
@@ -258,7 +258,7 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
     """The one thing to do about the page's automatic incident this minute."""
     now, signal = situation.now, situation.signal
     found = attributable(signal, situation)
-    scope, onset = found if found is not None else (None, now)
+    scope, onset, evidence = found if found is not None else (None, now, ())
     opening = scope is not None and signal is not None and signal.confidence >= settings.threshold
     going_on = scope is not None and signal is not None and (
         signal.confidence >= settings.threshold / 2)
@@ -269,7 +269,7 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
             return None
         assert scope is not None and signal is not None
         return Open(name=incident_name(scope, situation.names),
-                    body=opening_body(scope, signal, situation.names), scope=scope,
+                    body=opening_body(scope, evidence, situation.names), scope=scope,
                     signal=signal, publish=settings.publish is PublishMode.AUTO,
                     onset_at=onset)
 
@@ -307,7 +307,7 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
     window = timedelta(seconds=settings.reopen_window_s)
     if tracked.resolved_at is not None and now - tracked.resolved_at <= window:
         return Reopen(tracked.incident_id,
-                      "The problem is back: " + evidence_sentence(signal) + ". "
+                      "The problem is back: " + evidence_sentence(evidence) + ". "
                       "We are investigating again.", tracked.scope.union(scope), signal)
     return open_new()
 
@@ -347,14 +347,14 @@ def where(scope: Scope, names: Mapping[str, str]) -> str:
     return " ".join(parts)
 
 
-def evidence_sentence(signal: Signal, *, limit: int = 4) -> str:
-    return "; ".join(e.summary for e in signal.evidence[:limit])
+def evidence_sentence(evidence: Sequence[Evidence], *, limit: int = 4) -> str:
+    return "; ".join(e.summary for e in evidence[:limit])
 
 
-def opening_body(scope: Scope, signal: Signal, names: Mapping[str, str]) -> str:
+def opening_body(scope: Scope, evidence: Sequence[Evidence], names: Mapping[str, str]) -> str:
     place = where(scope, names)
     return (f"We detected a problem{' ' + place if place else ''} and are investigating. "
-            f"Evidence: {evidence_sentence(signal)}.")
+            f"Evidence: {evidence_sentence(evidence)}.")
 
 
 def growth_body(added: Scope, names: Mapping[str, str]) -> str:

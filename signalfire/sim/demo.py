@@ -66,7 +66,25 @@ def demo_pagefile(base_url: str) -> str:
             "        failure_threshold: 2",
             "        success_threshold: 2",
         ]
+    lines += demo_detection()
     return "\n".join(lines) + "\n"
+
+
+def demo_detection() -> list[str]:
+    """Detection on, incidents published at once and resolved after five quiet
+    minutes, so that breaking the demo service tells the whole story within
+    minutes; the crowd's countries map to the demo regions whose probes see them."""
+    from signalfire.sim.crowd import COUNTRIES
+
+    regions: dict[str, list[str]] = {}
+    for country, (_, _, region) in COUNTRIES.items():
+        if region:
+            regions.setdefault(region, []).append(country)
+    lines = ["    detection:", "      publish: auto", "      quiet_period: 5m",
+             "      reopen_window: 30m", "      min_count: 3", "      regions:"]
+    lines += [f"        {region}: [{', '.join(countries)}]"
+              for region, countries in sorted(regions.items())]
+    return lines
 
 
 # (title, components hit, worst status, [(status, text)...])
