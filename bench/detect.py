@@ -11,7 +11,9 @@ rhythm, Poisson counts, seeded):
 1. **Replay speed.** ``signalfire detect replay INPUT OUTPUT --detector NAME``
    runs in this process (click's test runner, so start-up and imports are not
    counted) for each registered detector; points/s = rows replayed / wall time.
-   The process is pinned to one core (``--core``).
+   The process is pinned to one core (``--core``). Where the time goes: CPU
+   µs per point to read and parse, to run the detector and to write
+   (``read_us``, ``detect_us``, ``write_us``, measured apart once).
 2. **The CSV floor.** In the same rounds, the same files are just read with the
    ``csv`` module and written back with ``csv.writer`` as
    ``timestamp,value,anomaly_score,alarm`` (constant score and alarm): no
@@ -58,9 +60,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from signalfire.cli.main import main as cli  # noqa: E402
+from signalfire.detect.detector import score_series  # noqa: E402
 from signalfire.detect.nab import nab_score, nab_scores  # noqa: E402
-from signalfire.detect.registry import DEFAULT_DETECTOR, DETECTORS  # noqa: E402
-from signalfire.detect.series_io import load_windows, read_columns, series_files  # noqa: E402
+from signalfire.detect.registry import DEFAULT_DETECTOR, DETECTORS, make_detector  # noqa: E402
+from signalfire.detect.series_io import (  # noqa: E402
+    load_windows,
+    read_columns,
+    series_files,
+    write_scored,
+)
 
 NAB_DEV = REPO / "bench" / "data" / "nab-dev"
 GOAL_POINTS_PER_S = 50_000
@@ -139,6 +147,26 @@ def csv_copy(inputs: Path, out: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - started_cpu
 
 
+def breakdown(inputs: Path, out: Path, detector: str) -> dict[str, float]:
+    """CPU µs per point of each step of a replay (read and parse, detector, write)."""
+    steps = {"read_us": 0.0, "detect_us": 0.0, "write_us": 0.0}
+    points = 0
+    for relative in series_files(inputs):
+        t0 = time.process_time()
+        columns = read_columns(inputs / relative)
+        times_s, values = columns.times_s.tolist(), columns.numbers("value").tolist()
+        t1 = time.process_time()
+        scores, alarms = score_series(make_detector(detector), times_s, values)
+        t2 = time.process_time()
+        write_scored(out / relative, columns, scores, alarms)
+        t3 = time.process_time()
+        steps["read_us"] += t1 - t0
+        steps["detect_us"] += t2 - t1
+        steps["write_us"] += t3 - t2
+        points += len(columns)
+    return {k: round(v / points * 1e6, 2) for k, v in steps.items()}
+
+
 def nab_of(out: Path, windows: dict) -> dict[str, float]:
     """NAB scores of one replay output, read back from its files as ``detect score`` does."""
     results = {}
@@ -187,6 +215,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
         points_per_s = points / statistics.median(w for w, _ in replay_s[detector])
         cpu_points_per_s = points / statistics.median(c for _, c in replay_s[detector])
         per_detector[detector] = {
+            **breakdown(inputs, tmp / "steps", detector),
             "points_per_s": round(points_per_s),
             "ratio": round(points_per_s / csv_points_per_s, 3),
             "cpu_points_per_s": round(cpu_points_per_s),
@@ -218,18 +247,20 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, object]:
 
 
 def print_table(summary: dict) -> None:
-    header = ["detector", "points/s", "ratio", "points/cpu-s", "standard", "low FP", "low FN", "realTweets",
+    header = ["detector", "points/s", "ratio", "points/cpu-s", "µs read/detect/write",
+              "standard", "low FP", "low FN", "realTweets",
               "hits", "misses", "false alarms", "FA/day"]
     rows = [header]
     for name, d in summary["detectors"].items():
         rows.append([name, f"{d['points_per_s']:,}", f"{d['ratio']:.2f}",
                      f"{d['cpu_points_per_s']:,}",
+                     f"{d['read_us']:.1f}/{d['detect_us']:.1f}/{d['write_us']:.1f}",
                      f"{d['nab_standard']:.1f}", f"{d['nab_reward_low_fp']:.1f}",
                      f"{d['nab_reward_low_fn']:.1f}", f"{d['nab_realtweets_standard']:.1f}",
                      str(d["nab_hits"]), str(d["nab_misses"]), str(d["nab_false_alarms"]),
                      f"{d['nab_false_alarms_per_day']:.2f}"])
     rows.append(["(csv read+write)", f"{summary['csv_points_per_s']:,}", "1.00",
-                 f"{summary['csv_cpu_points_per_s']:,}", *[""] * 8])
+                 f"{summary['csv_cpu_points_per_s']:,}", *[""] * 9])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
