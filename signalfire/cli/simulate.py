@@ -56,7 +56,7 @@ def simulate(days: int, seed: int, out_dir: Path, start: datetime, outages: int 
         if click.get_current_context().get_parameter_source("busy_days") is ParameterSource.DEFAULT:
             busy_days = days // 10
         else:
-            raise click.BadParameter(f"{busy_days} busy days do not fit in {days} days",
+            raise click.BadParameter(f"{busy_days} busy days do not fit in {_days(days)}",
                                      param_hint="'--busy-days'")
     if out_dir.exists() and not out_dir.is_dir():
         raise click.BadParameter(f"{out_dir} is not a directory", param_hint="'--out'")
@@ -74,4 +74,8 @@ def simulate(days: int, seed: int, out_dir: Path, start: datetime, outages: int 
                f"({sum(r.qualifies for r in placed)} at or above the detection limit), "
                f"{benign} benign bumps and busy days")
     if len(placed) < count:
-        click.echo(f"note: only {len(placed)} of {count} outages fit in {days} days", err=True)
+        click.echo(f"note: only {len(placed)} of {count} outages fit in {_days(days)}", err=True)
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"

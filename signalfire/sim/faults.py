@@ -150,12 +150,16 @@ def schedule(rng: np.random.Generator, *, minutes: int, outages: int, bumps: int
         if start is not None:
             faults.append(Fault("benign_bump", start, start + duration,
                                 round(float(rng.uniform(1.4, 1.6)), 2)))
+    misses = 0
     for _ in range(outages):
         kind = OUTAGE_KINDS[int(rng.choice(len(OUTAGE_KINDS), p=_KIND_WEIGHTS))]
         duration = round(_log_uniform(rng, *_DURATION_MIN[kind]))
         start = place(duration)
         if start is not None:
             faults.append(_draw_outage(rng, kind, start, duration, small_share))
+            misses = 0
+        elif (misses := misses + 1) >= 20:
+            break  # the calendar is full
     return sorted(faults, key=lambda f: f.start_min)
 
 
