@@ -4,6 +4,7 @@ the replay against labelled windows the way the Numenta Anomaly Benchmark does."
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from datetime import UTC, datetime
@@ -190,7 +191,7 @@ def _ttd_summary(ttds: list[float]) -> dict[str, float | None]:
         return {"median": None, "p90": None}
     ordered = sorted(ttds)
     return {"median": statistics.median(ordered),
-            "p90": ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]}
+            "p90": ordered[math.ceil(0.9 * len(ordered)) - 1]}  # nearest rank
 
 
 def _profile_json(result) -> dict:  # type: ignore[no-untyped-def]
