@@ -79,7 +79,12 @@ def _serve(settings, store, *, default_page: str | None) -> None:  # type: ignor
 
     app = create_app(store, base_url=settings.base_url, max_body_bytes=settings.max_body_bytes,
                      default_page=default_page,
-                     retention_days=settings.observation_retention_days)
+                     retention_days=settings.observation_retention_days,
+                     report_retention_days=settings.report_retention_days,
+                     trusted_proxies=settings.trusted_proxy_networks(),
+                     report_window_s=settings.report_window_minutes * 60.0,
+                     report_rate_per_minute=settings.report_rate_per_minute,
+                     report_burst=settings.report_burst)
     _run_uvicorn(app, settings)
 
 

@@ -17,6 +17,7 @@ variables in its errors.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import typing
@@ -94,6 +95,21 @@ class Settings(BaseSettings):
     observation_retention_days: Annotated[StrictInt, Ge(1)] = Field(
         default=14, description="Days raw probe observations are kept; minute, hour and "
                                 "day rollups keep the history after that.")
+    trusted_proxies: str = Field(
+        default="", description="Comma-separated addresses or networks (CIDR) of the reverse "
+                                "proxies in front of Signalfire; only from them is "
+                                "`X-Forwarded-For` believed.")
+    report_window_minutes: Annotated[StrictInt, Ge(1), Le(24 * 60)] = Field(
+        default=30, description="A reporter counts once per page within this many minutes.")
+    report_retention_days: Annotated[StrictInt, Ge(1)] = Field(
+        default=30, description="Days raw crowd reports are kept; the per-minute counts "
+                                "are kept for good.")
+    report_rate_per_minute: Annotated[StrictInt, Ge(1)] = Field(
+        default=10, description="Reports one address may send per minute to the public "
+                                "intake before it gets 429.")
+    report_burst: Annotated[StrictInt, Ge(1)] = Field(
+        default=5, description="Reports one address may send at once before the per-minute "
+                               "rate applies.")
 
     @classmethod
     def settings_customise_sources(
@@ -114,6 +130,20 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         # Links are built as base_url + "/path"; a trailing slash would double it.
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{item.strip()!r} is not an address or network") from None
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[str, ...]:
+        return tuple(item.strip() for item in self.trusted_proxies.split(",") if item.strip())
 
     def resolved_database_url(self) -> str:
         """``database_url``, or the SQLite file inside ``data_dir`` when it is unset."""

@@ -19,12 +19,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from signalfire import __version__
+from signalfire.domain.crowd import DEFAULT_WINDOW_S
 from signalfire.engine.clock import Clock, system_clock
 from signalfire.engine.intake import ReportWriter
 from signalfire.publish.html import HtmlRenderer
 from signalfire.publish.site import Publisher, topics_for
 from signalfire.reports.geo import ClientAddress
 from signalfire.reports.identity import ReporterKeys
+from signalfire.reports.limits import RateLimiter
 from signalfire.store import Store
 from signalfire.web import admin, detection_api, monitors_api, problems, reports_api
 from signalfire.web.admin import Services
@@ -45,7 +47,9 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                default_page: str | None = None, background: bool = True,
                tick_s: float = 10.0, probes: bool | None = None,
                retention_days: int = 14, report_retention_days: int = 30,
-               trusted_proxies: tuple[str, ...] = (), detection: bool | None = None,
+               trusted_proxies: tuple[str, ...] = (), report_window_s: float = DEFAULT_WINDOW_S,
+               report_rate_per_minute: float = 10, report_burst: int = 5,
+               detection: bool | None = None,
                detection_every_s: float = 15.0) -> ASGIApp:
     """The ASGI app. ``background`` runs the duties of a server (maintenance
     ticker, cache warm-up, revision watcher); ``probes`` (default: as
@@ -62,7 +66,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     svc = Services(store=store, clock=clock, cache=cache, pages=pages, publisher=publisher,
                    documents=documents, metrics=metrics)
 
-    writer = ReportWriter(store)
+    writer = ReportWriter(store, window_s=report_window_s)
     crowd = CrowdDirectory(store, pages)
     keys = ReporterKeys(store.instance_secret("reporter-key"))
 
@@ -140,6 +144,8 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     site = PublicSite(BodyLimit(api, max_bytes=max_body_bytes), documents=documents)
     return ReportIntake(site, writer=writer, crowd=crowd, keys=keys, clock=clock,
                         addresses=ClientAddress(trusted_proxies),
+                        limiter=RateLimiter(per_minute=report_rate_per_minute,
+                                            burst=report_burst),
                         page_url=lambda page: publisher.page_url(page, pages.default_id))
 
 

@@ -105,7 +105,9 @@ def test_it_ignores_unrelated_and_unknown_variables():
 def test_every_setting_can_come_from_a_file(tmp_path, field):
     sample = {"port": "9000", "log_level": "error", "log_format": "json",
               "max_body_bytes": "512", "base_url": "https://status.example.com",
-              "observation_retention_days": "30"}
+              "observation_retention_days": "30", "trusted_proxies": "10.0.0.0/8, ::1",
+              "report_window_minutes": "15", "report_retention_days": "7",
+              "report_rate_per_minute": "20", "report_burst": "3"}
     value = sample.get(field, "/srv/value")
     secret = tmp_path / "secret"
     secret.write_text(f"  {value}\n", encoding="utf-8")
@@ -215,3 +217,11 @@ def test_ensure_data_dir_names_the_variable_when_it_cannot(tmp_path):
 @pytest.mark.parametrize("field", sorted(Settings.model_fields))
 def test_every_setting_is_documented(field):
     assert f"`{env_var(field)}`" in DOCS.read_text(encoding="utf-8")
+
+
+def test_trusted_proxies_name_the_bad_entry():
+    with pytest.raises(ConfigError, match=r"SIGNALFIRE_TRUSTED_PROXIES: .*'10.0.0.300'"):
+        load_settings({"SIGNALFIRE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.300"})
+
+    ok = load_settings({"SIGNALFIRE_TRUSTED_PROXIES": " 127.0.0.1 ,10.0.0.0/8,"})
+    assert ok.trusted_proxy_networks() == ("127.0.0.1", "10.0.0.0/8")
