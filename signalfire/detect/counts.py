@@ -20,6 +20,12 @@ winsorised count (at most ``clip_sd`` standard deviations above the
 expectation), so an outage a week ago does not raise this week's expectation
 in the same slot. Only after ``relearn_s`` of continuous alarm does the
 baseline accept the new level (a permanent change, not an outage).
+
+The alarm is a state, not a pulse: it rises on the first bucket where the
+score reaches ``threshold`` and one window also clears the floors (at least
+``min_excess`` counts above its expectation and ``min_ratio`` times it), and
+it stays up until the evidence has stayed below half the threshold's for
+``hold_s``. One outage is one alarm episode, however it flickers.
 """
 
 from __future__ import annotations
@@ -45,10 +51,12 @@ class CountsDetector:
         self,
         *,
         threshold: float = 0.5,
-        half_nlp: float = 7.0,
-        windows: Sequence[int] = (1, 5, 15, 60),
+        half_nlp: float = 5.0,
+        windows: Sequence[int] = (1, 3, 10, 30, 60),
         min_excess: float = 10.0,
-        min_ratio: float = 2.0,
+        min_ratio: float = 2.2,
+        min_alarm_buckets: int = 3,
+        relative_floor_buckets: int = 30,
         level_halflife_s: float = 3 * 3600.0,
         baseline_halflife_s: float = 3 * 86_400.0,
         season_halflife_s: float = 14 * 86_400.0,
@@ -56,8 +64,10 @@ class CountsDetector:
         phi_min: float = 0.02,
         phi_max: float = 1000.0,
         clip_sd: float = 3.0,
-        suppress_s: float = 1800.0,
+        hold_s: float = 1800.0,
         relearn_s: float = 6 * 3600.0,
+        learn_nlp: float = 4.0,
+        follow_raised: bool = True,
         warmup_buckets: int = 30,
         direction: str = "up",
         min_slot_s: float = 900.0,
@@ -68,11 +78,15 @@ class CountsDetector:
         self.windows = tuple(sorted({int(w) for w in windows if int(w) >= 1})) or (1,)
         self.min_excess = min_excess
         self.min_ratio = min_ratio
+        self.min_alarm_buckets = min_alarm_buckets
+        self.relative_floor_buckets = relative_floor_buckets
         self.phi_min = phi_min
         self.phi_max = phi_max
         self.clip_sd = clip_sd
-        self.suppress_s = suppress_s
+        self.hold_s = hold_s
         self.relearn_s = relearn_s
+        self.learn_nlp = learn_nlp
+        self.follow_raised = follow_raised
         self.warmup_buckets = warmup_buckets
         if direction not in ("up", "both"):
             raise ValueError(f"direction must be 'up' or 'both', not {direction!r}")
@@ -106,8 +120,9 @@ class CountsDetector:
         self._phi_num = [0.0] * nw
         self._phi_den = [0.0] * nw
         self._seen = 0
-        self._last_alarm_s = -math.inf
-        self._anomalous_since_s: float | None = None
+        self._alarm_since_s: float | None = None
+        self._quiet_since_s: float | None = None
+        self._raised_since_s: float | None = None
 
     # -- the baseline -----------------------------------------------------
 
@@ -185,17 +200,11 @@ class CountsDetector:
         return scores, alarms
 
     def _step(self, at_s: float, value: float) -> tuple[float, bool]:
-        best, floor_met = self.evidence(at_s, value)
-        score = score_of(best, self.half_nlp)
-        alarm = False
-        if floor_met and score >= self.threshold and self._seen > self.warmup_buckets:
-            if at_s - self._last_alarm_s >= self.suppress_s:
-                alarm = True
-                self._last_alarm_s = at_s
-        return score, alarm
+        best, alarm = self.evidence(at_s, value)
+        return score_of(best, self.half_nlp), alarm
 
     def evidence(self, at_s: float, value: float) -> tuple[float, bool]:
-        """Step the detector: (nlp after correction, whether the count floors are met)."""
+        """Step the detector: (nlp after correction, whether it is alarming)."""
         x = float(value)
         if x != x or x < 0.0:  # a missing or impossible count teaches nothing
             return 0.0, False
@@ -226,6 +235,13 @@ class CountsDetector:
         bonferroni = self._bonferroni
         both_sides = self._both
         cut = self._cut_nlp
+        min_alarm = self.min_alarm_buckets if self.min_alarm_buckets <= filled else filled
+        last = len(windows) - 1
+        while last > 0 and windows[last] > filled:
+            last -= 1
+        long_w = windows[last]
+        long_x = sum_x[last]
+        long_mu = sum_mu[last]
         for i, w in enumerate(windows):
             if w > filled:
                 break
@@ -234,9 +250,18 @@ class CountsDetector:
             phi = phi_num[i] / phi_den[i] if phi_den[i] > 0.0 else phi_min
             phi = phi_min if phi < phi_min else (phi_max if phi > phi_max else phi)
             nlp = nb_upper_nlp(total, expect, phi)
-            if (nlp - bonferroni >= cut and total - expect >= self.min_excess
-                    and total >= self.min_ratio * expect):
-                floor_met = True  # this window alone carries the alarm
+            if w >= min_alarm and nlp - bonferroni >= cut and total - expect >= self.min_excess:
+                # the ratio floor is against the baseline, or against the level of the
+                # buckets just before this window when that was already higher (a busy
+                # day at 2x is not an outage because one minute of it is 3x)
+                before = long_mu - expect
+                ratio_to = expect
+                if before > 0.0 and w < long_w and w <= self.relative_floor_buckets:
+                    level_before = (long_x - total) / before
+                    if level_before > 1.0:
+                        ratio_to = expect * level_before
+                if total >= self.min_ratio * ratio_to:
+                    floor_met = True  # this window alone carries the alarm
             if both_sides:
                 low = nb_lower_nlp(total, expect, phi)
                 if low > nlp:
@@ -247,19 +272,38 @@ class CountsDetector:
         if best < 0.0:
             best = 0.0
 
-        anomalous = best >= cut
-        if anomalous:
-            if self._anomalous_since_s is None:
-                self._anomalous_since_s = at_s
-        else:
-            self._anomalous_since_s = None
+        since = self._alarm_since_s
+        if since is not None:
+            if best >= 0.5 * cut:
+                self._quiet_since_s = None
+            elif self._quiet_since_s is None:
+                self._quiet_since_s = at_s
+            elif at_s - self._quiet_since_s >= self.hold_s:
+                self._alarm_since_s = since = None
+        elif floor_met and best >= cut and self._seen > self.warmup_buckets:
+            self._alarm_since_s = since = at_s
+            self._quiet_since_s = None
 
-        # learning: skip anomalous buckets unless the anomaly has become the new normal
-        since = self._anomalous_since_s
-        if since is None or at_s - since >= self.relearn_s or self._seen <= self.warmup_buckets:
-            d_disp = self._decays[3] if self._decays is not None else 1.0
+        # learning: not from raised buckets, unless raised has become the new normal
+        if best >= self.learn_nlp:
+            if self._raised_since_s is None:
+                self._raised_since_s = at_s
+            teach = at_s - self._raised_since_s >= self.relearn_s
+        else:
+            self._raised_since_s = None
+            teach = True
+        if teach or (since is None and self.follow_raised):
             var1 = mu + self._phi(0) * mu * mu
             cap = mu + self.clip_sd * math.sqrt(var1)
+            if not teach:
+                # raised but not alarming: only the short correction follows, so a
+                # busy day is learnt within hours but does not enter the seasonal slots
+                d_level = self._decays[0] if self._decays is not None else 1.0
+                level = self._level_num / self._level_den
+                self._corr_num = self._corr_num * d_level + (x if x < cap else cap)
+                self._corr_den = self._corr_den * d_level + level * f_tod * f_dow
+        if teach:
+            d_disp = self._decays[3] if self._decays is not None else 1.0
             self._learn(x if x < cap else cap, mu, f_tod, f_dow, slot, day)
             for i, w in enumerate(windows):
                 if w > filled:
@@ -272,7 +316,7 @@ class CountsDetector:
                     dev = lim
                 phi_num[i] = phi_num[i] * d_disp + (dev * dev - (expect + dev))
                 phi_den[i] = phi_den[i] * d_disp + expect * expect
-        return best, floor_met
+        return best, since is not None
 
     def _phi(self, i: int) -> float:
         den = self._phi_den[i]
