@@ -158,7 +158,8 @@ class Situation:
     maintenance_components: frozenset[str] = frozenset()
     # Another open public incident, or maintenance in progress, on the page.
     known_trouble: bool = False
-    names: Mapping[str, str] = field(default_factory=dict)  # component id → name
+    # component id → name, and "category:<slug>" → the category's label
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 # -- actions -----------------------------------------------------------------------------
@@ -366,11 +367,17 @@ def growth_body(added: Scope, names: Mapping[str, str]) -> str:
     if added.regions:
         parts.append("the " + _join(sorted(added.regions)) + " region"
                      + ("s" if len(added.regions) > 1 else ""))
-    if added.categories and not parts:
-        parts.append("reports about " + _join(sorted(added.categories)))
     worse = [f"{names.get(c, c)} now has a {s.label.lower()}"
              for c, s in sorted(added.statuses.items()) if c not in added.components]
-    text = f"The problem now also affects {_join(parts)}." if parts else "The problem got worse."
+    if parts:
+        text = f"The problem now also affects {_join(parts)}."
+    elif added.categories:
+        text = ""
+    else:
+        text = "The problem got worse."
+    if added.categories:
+        labels = sorted(names.get(f"category:{c}", c) for c in added.categories)
+        text += f" Users report it too: {_join(labels)}."
     if worse:
         text += f" {_join(worse)}."
-    return text
+    return text.strip()

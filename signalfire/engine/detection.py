@@ -135,7 +135,10 @@ class DetectionEngine:
             since = max(pw.next_minute, until - timedelta(days=settings.history_days))
             self._feed(page_id, pw, since, until)
         names = {c.id: c.name for c in self.store.list_components(page_id)}
-        evidence = self._report_evidence(pw, names) + self._probe_evidence(page_id, names, now)
+        labels = {f"category:{slug}": label
+                  for slug, label in self.store.report_categories(page_id)}
+        evidence = (self._report_evidence(pw, names, labels)
+                    + self._probe_evidence(page_id, names, now))
         ids_by_name = {n: i for i, n in names.items()}
         signal = fuse(evidence, region_countries=settings.regions,
                       category_components={slug: ids_by_name[name]
@@ -143,7 +146,7 @@ class DetectionEngine:
                                            if name in ids_by_name})
         pw.last_signal = signal
         latest = self.store.latest_detected_incident(page_id)
-        situation = self._situation(page_id, now, signal, latest, names)
+        situation = self._situation(page_id, now, signal, latest, {**names, **labels})
         action = step(settings, Tracked.from_incident(latest) if latest else None, situation)
         if action is not None:
             try:
@@ -202,13 +205,16 @@ class DetectionEngine:
                 minute += MINUTE
         return watch
 
-    def _report_evidence(self, pw: PageWatch, names: dict[str, str]) -> list[Evidence]:
+    def _report_evidence(self, pw: PageWatch, names: dict[str, str],
+                         labels: dict[str, str]) -> list[Evidence]:
         def describe(key: SeriesKey) -> str:
             if key.dimension == "total":
                 return "overall"
             if key.dimension == "component":
                 return f"about {names.get(key.value, key.value)}"
-            return f"{'from' if key.dimension == 'country' else 'in category'} {key.value}"
+            if key.dimension == "category":
+                return f"of {labels.get(key.name, key.value)!r}"
+            return f"from {key.value}"
 
         return [w.evidence(key, describe=describe) for key, w in pw.watches.items()
                 if w.firing(min_count=pw.settings.min_count)

@@ -177,3 +177,15 @@ def test_what_people_know_about_explains_evidence_and_does_not_date_the_onset():
     assert action.onset_at == NOW - timedelta(minutes=2)  # Feed's first failure, not the hour
     assert action.scope.components == {"feed"}
     assert action.scope.countries == {"DE"}  # Brazil's reports are about the known trouble
+
+
+def test_new_categories_are_announced_by_their_labels():
+    before = tracked("feed")
+    sig = signal("feed")
+    sig = Signal(**{**{f: getattr(sig, f) for f in sig.__dataclass_fields__},
+                    "evidence": sig.evidence + (Evidence(Source.REPORTS, "category:login", NOW,
+                                                         0.9, "r", category="login"),)})
+    action = step(SETTINGS, before, Situation(now=NOW, signal=sig,
+                                              names={**NAMES, "category:login": "Login"}))
+    assert isinstance(action, Grow) and action.added.categories == {"login"}
+    assert action.body == "Users report it too: Login."
