@@ -14,7 +14,15 @@ serve`` (``_ingest_serve.py``), pinned to core 0, wrk to core 1 (as in
   local reverse proxy), so the per-address rate limit (10/min, burst 5) never
   answers 429 and every report is a real, committed one;
 - ``batch``: ``POST /api/v1/reports/batch`` with ``--batch-size`` reports and a
-  collector token; reports/s = batches/s x batch size.
+  collector token; reports/s = batches/s x batch size;
+- ``batch_all_cores``: the same, after the server is let onto every core (its
+  writer thread leaves the GIL while the database works) and wrk unpinned: the
+  machine's rate, which is what ``batch_reports_per_s_*`` reports (the pinned
+  one is ``..._one_core``).
+
+``foreign_cpu_pct_max`` is the most CPU that processes other than the server
+and wrk took during a run, in % of the machine; on PostgreSQL runs that
+includes the database server itself.
 
 Each on a fresh SQLite file and on a fresh schema of the real PostgreSQL
 (``SIGNALFIRE_TEST_POSTGRES_URL``, default postgresql://postgres@127.0.0.1:5432/test;
@@ -40,7 +48,16 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from status_page import HOST, BenchError, Server, WrkResult, cpu_pins, parse_wrk, process_cpu_s  # noqa: E402
+from status_page import (  # noqa: E402
+    HOST,
+    BenchError,
+    ForeignLoad,
+    Server,
+    WrkResult,
+    cpu_pins,
+    parse_wrk,
+    process_cpu_s,
+)
 
 POSTGRES_URL = os.environ.get("SIGNALFIRE_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
@@ -163,8 +180,16 @@ class PostgresSchema:
 
 # -- the run --------------------------------------------------------------------------
 
+def unpin(pid: int) -> None:
+    """Let every thread of ``pid`` run on every core."""
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    subprocess.run(["taskset", "-a", "-p", "-c", cores, str(pid)], check=True,
+                   capture_output=True)
+
+
 def measure_db(label: str, url: str, args: argparse.Namespace, wrk: str, tmp: Path,
-               server_pin: list[str], wrk_pin: list[str]) -> dict[str, tuple[WrkResult, float]]:
+               server_pin: list[str], wrk_pin: list[str],
+               foreign: list[float]) -> dict[str, tuple[WrkResult, float]]:
     token = seed(url)
     single_lua = tmp / f"single_{label}.lua"
     single_lua.write_text(SINGLE_LUA % (PAGE, "/api/v1/reports"))
@@ -190,13 +215,26 @@ def measure_db(label: str, url: str, args: argparse.Namespace, wrk: str, tmp: Pa
                                 {"Authorization": f"Bearer {token}"})
             if status != 200:
                 raise BenchError(f"batch answered {status}: {text[:300]!r}")
+        load = ForeignLoad([server.proc.pid])
         for kind, script, path, conns in (
                 ("single", single_lua, "/api/v1/reports", args.connections),
-                ("batch", batch_lua, "/api/v1/reports/batch", args.batch_connections)):
+                ("batch", batch_lua, "/api/v1/reports/batch", args.batch_connections),
+                ("batch_all_cores", batch_lua, "/api/v1/reports/batch",
+                 args.batch_connections)):
+            pin = wrk_pin
+            if kind == "batch_all_cores":
+                if not server_pin:
+                    continue  # nothing was pinned: "batch" already had every core
+                # The same server, now free to run its writer thread (which leaves
+                # the GIL while the database works) on the second core; wrk, light
+                # with 8 connections of prebuilt bodies, shares the machine.
+                unpin(server.proc.pid)
+                pin = []
             cpu = process_cpu_s(server.proc.pid)
-            result = run_wrk(wrk, f"http://{HOST}:{server.port}{path}", script,
-                             threads=args.threads, connections=conns,
-                             duration_s=args.duration, pin=wrk_pin)
+            with load.during(foreign):
+                result = run_wrk(wrk, f"http://{HOST}:{server.port}{path}", script,
+                                 threads=args.threads, connections=conns,
+                                 duration_s=args.duration, pin=pin)
             cpu_us = 1e6 * (process_cpu_s(server.proc.pid) - cpu) / result.requests
             out[kind] = (result, cpu_us)
     finally:
@@ -207,6 +245,7 @@ def measure_db(label: str, url: str, args: argparse.Namespace, wrk: str, tmp: Pa
 def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list[list[str]]]:
     server_pin, wrk_pin = cpu_pins()
     results: dict[str, tuple[WrkResult, float]] = {}
+    foreign: list[float] = []
     with tempfile.TemporaryDirectory(prefix="signalfire-ingest-") as tmp_name:
         tmp = Path(tmp_name)
         hello = IngestServer("hello", ["hello"], pin=server_pin, log_dir=tmp)
@@ -215,13 +254,15 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
             lua = tmp / "hello.lua"
             lua.write_text(SINGLE_LUA % (PAGE, "/"))
             cpu = process_cpu_s(hello.proc.pid)
-            r = run_wrk(wrk, f"http://{HOST}:{hello.port}/", lua, threads=args.threads,
-                        connections=args.connections, duration_s=args.duration, pin=wrk_pin)
+            with ForeignLoad([hello.proc.pid]).during(foreign):
+                    r = run_wrk(wrk, f"http://{HOST}:{hello.port}/", lua, threads=args.threads,
+                            connections=args.connections, duration_s=args.duration,
+                            pin=wrk_pin)
             results["hello_post"] = (r, 1e6 * (process_cpu_s(hello.proc.pid) - cpu) / r.requests)
         finally:
             hello.stop()
         for kind, res in measure_db("sqlite", f"sqlite:///{tmp / 'ingest.db'}", args, wrk,
-                                    tmp, server_pin, wrk_pin).items():
+                                    tmp, server_pin, wrk_pin, foreign).items():
             results[f"{kind}_sqlite"] = res
         if not args.no_postgres:
             try:
@@ -232,7 +273,7 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
             else:
                 try:
                     for kind, res in measure_db("postgres", pg.url, args, wrk, tmp,
-                                                server_pin, wrk_pin).items():
+                                                server_pin, wrk_pin, foreign).items():
                         results[f"{kind}_postgres"] = res
                 finally:
                     pg.drop()
@@ -241,26 +282,39 @@ def measure(args: argparse.Namespace, wrk: str) -> tuple[dict[str, object], list
         return round(f(results[key][0]), 1) if key in results else None
 
     bs = args.batch_size
+
+    def best(db: str) -> float | None:
+        rates = [get(k, lambda r: r.requests_per_s * bs)
+                 for k in (f"batch_{db}", f"batch_all_cores_{db}") if k in results]
+        return max(rates) if rates else None
+
     summary: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "single_rps_sqlite": get("single_sqlite", lambda r: r.requests_per_s),
         "single_p99_ms_sqlite": get("single_sqlite", lambda r: r.p99_ms),
-        "batch_reports_per_s_sqlite": get("batch_sqlite", lambda r: r.requests_per_s * bs),
+        # The machine's batch rate: the server on every core when it was pinned.
+        "batch_reports_per_s_sqlite": best("sqlite"),
+        "batch_reports_per_s_sqlite_one_core": get("batch_sqlite",
+                                                   lambda r: r.requests_per_s * bs),
         "single_rps_postgres": get("single_postgres", lambda r: r.requests_per_s),
         "single_p99_ms_postgres": get("single_postgres", lambda r: r.p99_ms),
-        "batch_reports_per_s_postgres": get("batch_postgres", lambda r: r.requests_per_s * bs),
+        "batch_reports_per_s_postgres": best("postgres"),
+        "batch_reports_per_s_postgres_one_core": get("batch_postgres",
+                                                     lambda r: r.requests_per_s * bs),
         "hello_post_rps": get("hello_post", lambda r: r.requests_per_s),
         "connections": args.connections, "batch_connections": args.batch_connections,
         "batch_size": bs, "duration_s": args.duration, "pinned": bool(server_pin),
         "cpus": os.cpu_count(),
+        "foreign_cpu_pct_max": round(max(foreign), 1) if foreign else None,
     }
     for db in ("sqlite", "postgres"):
         if f"single_{db}" in results:
-            s, b = results[f"single_{db}"][0], results[f"batch_{db}"][0]
+            s = results[f"single_{db}"][0]
             summary[f"goal_single_{db}"] = (s.requests_per_s >= GOAL_SINGLE_RPS
                                             and s.p99_ms < GOAL_SINGLE_P99_MS
                                             and not s.socket_errors.get("timeout"))
-            summary[f"goal_batch_{db}"] = b.requests_per_s * bs >= GOAL_BATCH_REPORTS_S
+            summary[f"goal_batch_{db}"] = (summary[f"batch_reports_per_s_{db}"] or 0) >= \
+                GOAL_BATCH_REPORTS_S
     rows = []
     for key, (r, cpu_us) in results.items():
         per = bs if key.startswith("batch") else 1

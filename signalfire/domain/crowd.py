@@ -55,8 +55,11 @@ def minute_counts(reports: Sequence[Report], flags: Sequence[bool],
                   ) -> Counter[tuple[str, datetime, str, str, str]]:
     """(page, minute, component or "", category, country or "") → count, of counted reports."""
     counts: Counter[tuple[str, datetime, str, str, str]] = Counter()
+    minutes: dict[datetime, datetime] = {}  # reports received together share their time
     for r, counted in zip(reports, flags, strict=True):
         if counted:
-            counts[(r.page_id, minute_of(r.at), r.component_id or "", r.category,
-                    r.country or "")] += 1
+            minute = minutes.get(r.at)
+            if minute is None:
+                minute = minutes[r.at] = minute_of(r.at)
+            counts[(r.page_id, minute, r.component_id or "", r.category, r.country or "")] += 1
     return counts

@@ -47,22 +47,22 @@ _SQLITE_UPSERT_COUNT = (
 # from both counting one reporter.
 _PG_CLAIM_WINDOWS = (
     "INSERT INTO reporter_windows AS w (page_id, reporter, counted_at)"
-    " SELECT p, r, 'epoch'::timestamptz FROM unnest(%s::text[], %s::text[]) AS k(p, r)"
+    " SELECT p, r, 'epoch'::timestamptz FROM unnest(%b::text[], %b::text[]) AS k(p, r)"
     " ON CONFLICT (page_id, reporter) DO UPDATE SET counted_at = w.counted_at"
     " RETURNING page_id, reporter, counted_at")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PG_INSERT_REPORTS = (
     "INSERT INTO reports (page_id, component_id, category, country, at, reporter, counted,"
-    " source) SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[],"
-    " %s::timestamptz[], %s::text[], %s::bool[], %s::text[])")
+    " source) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],"
+    " %b::timestamptz[], %b::text[], %b::bool[], %b::text[])")
 _PG_UPSERT_WINDOWS = (
     "INSERT INTO reporter_windows (page_id, reporter, counted_at)"
-    " SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[])"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[])"
     " ON CONFLICT (page_id, reporter) DO UPDATE SET counted_at = excluded.counted_at")
 _PG_UPSERT_COUNTS = (
     "INSERT INTO report_counts (page_id, minute, component_id, category, country, count)"
-    " SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],"
-    " %s::int[]) ON CONFLICT (page_id, minute, component_id, category, country)"
+    " SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[],"
+    " %b::int[]) ON CONFLICT (page_id, minute, component_id, category, country)"
     " DO UPDATE SET count = report_counts.count + excluded.count")
 
 
