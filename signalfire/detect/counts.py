@@ -105,6 +105,8 @@ class CountsDetector:
         self._dow_den = [0.0] * 7
         self._level_num = 0.0
         self._level_den = 0.0
+        self._buckets_per_slot = 1.0
+        self._buckets_per_day = 1.0
         self._corr_num = 0.0
         self._corr_den = 0.0
         # the last buckets, as a ring, and the running window sums
@@ -141,6 +143,8 @@ class CountsDetector:
         )
         self._tod_num = [0.0] * clock.slots_per_day
         self._tod_den = [0.0] * clock.slots_per_day
+        self._buckets_per_slot = clock.slot_s / bucket_s
+        self._buckets_per_day = 0.5 * 86_400.0 / bucket_s
 
     def expected(self, at_s: float) -> float:
         """What the baseline expects in the bucket at ``at_s`` (before seeing it)."""
@@ -151,13 +155,21 @@ class CountsDetector:
             return -1.0, 1.0, 1.0, -1, -1
         f_tod = f_dow = 1.0
         slot = day = -1
+        level = self._level_num / self._level_den
         if self._decays is not None:
             clock = self.clock
             slot = clock.slot_of_day(at_s)
             day = clock.weekday(at_s)
-            f_tod = (self._tod_num[slot] + _PRIOR) / (self._tod_den[slot] + _PRIOR)
-            f_dow = (self._dow_num[day] + _PRIOR) / (self._dow_den[day] + _PRIOR)
-        level = self._level_num / self._level_den
+            # Priors worth a slot's (a day's) usual counts, so that one odd bucket in
+            # a new slot (weekday) does not set its factor. An unlearnt slot leans on
+            # the slot before it rather than on 1: the day's shape is continuous, and
+            # a jump back to the flat level would look like an outage.
+            prior_tod = _PRIOR + level * self._buckets_per_slot
+            prior_dow = _PRIOR + level * self._buckets_per_day
+            prev_den = self._tod_den[slot - 1]
+            f_prev = self._tod_num[slot - 1] / prev_den if prev_den > 0.0 else 1.0
+            f_tod = (self._tod_num[slot] + prior_tod * f_prev) / (self._tod_den[slot] + prior_tod)
+            f_dow = (self._dow_num[day] + prior_dow) / (self._dow_den[day] + prior_dow)
         base = level * f_tod * f_dow
         corr = (self._corr_num + _PRIOR) / (self._corr_den + _PRIOR)
         mu = corr * base

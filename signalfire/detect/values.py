@@ -150,7 +150,8 @@ class ValuesDetector:
             if sq < 1.0:
                 sq = 1.0
             nlp = chi2_upper_nlp(self._sum_r2[i] / sq, w)
-            if nlp > best:
+            # a one-sided detector only hears a wider spread on its own side
+            if nlp > best and ((up and m_r >= 0.0) or (down and m_r <= 0.0)):
                 best = nlp
                 change = m_r
         best -= self._bonferroni
