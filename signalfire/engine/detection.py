@@ -107,9 +107,14 @@ class DetectionEngine:
 
     def tick(self) -> dict[str, Action | None]:
         """Feed every completed minute not fed yet, and act on each page's signal."""
+        done: dict[str, Action | None] = {}
+        if not self.store.hold_duty("detection"):
+            # Another node detects; forget our warm state so that taking over
+            # later starts from the stored counts, not from a stale memory.
+            self.pages.clear()
+            return done
         now = self.clock()
         until = minute_of(now - self.lag)  # the minutes before this one are complete
-        done: dict[str, Action | None] = {}
         wanted = {pid: DetectionSettings.from_doc(doc)
                   for pid, doc in self.store.all_detection_settings().items()}
         for page_id in list(self.pages):

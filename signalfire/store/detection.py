@@ -3,11 +3,12 @@ incidents the engine opens, confirms, dismisses and keeps up to date."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from signalfire.domain.model import Incident
 from signalfire.domain.rules import check_incident_transition, impact_for_components
@@ -23,6 +24,54 @@ DISMISSED_BODY = "Dismissed as a false alarm."
 
 
 class DetectionMixin:
+    # -- leadership -----------------------------------------------------------------------
+
+    def hold_duty(self: Store, name: str) -> bool:
+        """Whether this process runs the singleton duty ``name`` now.
+
+        On PostgreSQL several nodes share the database and only one may run
+        detection (two would open two incidents for one outage): the duty is a
+        session advisory lock, held on a connection kept for it, and it moves to
+        another node within one round when this one dies (its connection closes).
+        SQLite has one node: always True.
+        """
+        if self.is_sqlite:
+            return True
+        leases = self._duties
+        conn = leases.get(name)
+        if conn is not None:
+            try:
+                conn.execute(select(1))
+                conn.commit()
+                return True
+            except Exception:  # the connection died, and the lock with it
+                leases.pop(name, None)
+                with contextlib.suppress(Exception):
+                    conn.invalidate()
+                    conn.close()
+        conn = self.engine.connect()
+        try:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(hashtext(:name))"),
+                                    {"name": f"signalfire:{name}"}).scalar())
+            conn.commit()  # the session lock outlives the transaction
+        except Exception:
+            conn.close()
+            raise
+        if got:
+            leases[name] = conn
+        else:
+            conn.close()
+        return got
+
+    def release_duties(self: Store) -> None:
+        leases, self._duties = self._duties, {}
+        for conn in leases.values():
+            # Closed for real, not handed back to the pool: the lock belongs to
+            # the database session and would otherwise live on in the pool.
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+                conn.close()
+
     # -- settings ---------------------------------------------------------------------
 
     def detection_settings(self: Store, page_id: str) -> dict[str, Any] | None:

@@ -41,6 +41,8 @@ class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, Rollu
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        # Connections holding the advisory locks of singleton duties (PostgreSQL).
+        self._duties: dict[str, Connection] = {}
 
     # -- plumbing -------------------------------------------------------------
 
@@ -48,6 +50,7 @@ class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, Rollu
         upgrade(self.engine)
 
     def close(self) -> None:
+        self.release_duties()
         self.engine.dispose()
 
     @contextmanager

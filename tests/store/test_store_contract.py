@@ -226,3 +226,70 @@ def test_deleting_a_window_in_progress_hands_its_components_back(any_store, cloc
     assert any_store.get_component(c.id).status is OK
     with pytest.raises(NotFound):
         any_store.get_incident(m.id)
+
+
+# -- detection ----------------------------------------------------------------------------
+
+
+def test_automatic_incident_fields_round_trip(any_store, clock, page):
+    c = any_store.create_component(page.id, name="Feed", now=clock())
+    onset = clock() - timedelta(minutes=4)
+    i = any_store.create_incident(
+        page.id, name="Problems with Feed", status=IncidentStatus.INVESTIGATING, body="Seen.",
+        now=clock(), components={c.id: OUT}, auto_detected=True, published=False,
+        onset_at=onset, detected_at=clock(),
+        detection={"statuses": {c.id: OUT.value}, "countries": ["BR"]})
+    assert (i.onset_at, i.detected_at) == (onset, clock())
+    assert i.acknowledged_at is None and i.first_public_update_at is None
+    assert not i.published and i.detection["countries"] == ["BR"]
+    assert any_store.get_component(c.id).status is OK  # held back: nothing public changes
+    assert any_store.list_incidents(page.id, public_only=True) == []
+    assert any_store.count_incidents(page.id, public_only=True) == 0
+    assert any_store.latest_detected_incident(page.id).id == i.id
+    confirmed = any_store.confirm_incident(i.id, now=clock.advance(minutes=2))
+    assert confirmed.acknowledged_at == confirmed.first_public_update_at == clock()
+    assert confirmed.published and not confirmed.auto_detected
+    assert any_store.get_component(c.id).status is OUT
+    assert [x.id for x in any_store.list_incidents(page.id, public_only=True)] == [i.id]
+    with pytest.raises(TransitionError):
+        any_store.confirm_incident(i.id, now=clock())
+    with pytest.raises(TransitionError):
+        any_store.dismiss_incident(i.id, now=clock())
+
+
+def test_a_dismissed_incident_is_kept_hidden_and_resolved(any_store, clock, page):
+    c = any_store.create_component(page.id, name="Feed", now=clock())
+    i = any_store.create_incident(
+        page.id, name="Problems with Feed", status=IncidentStatus.INVESTIGATING, body="Seen.",
+        now=clock(), components={c.id: OUT}, auto_detected=True, detected_at=clock())
+    assert i.first_public_update_at == clock()
+    d = any_store.dismiss_incident(i.id, now=clock.advance(minutes=1), reason="load test")
+    assert d.dismissed_at == clock() and not d.is_public
+    assert d.status is IncidentStatus.RESOLVED and d.detection["dismissed_reason"] == "load test"
+    assert any_store.get_component(c.id).status is OK
+    assert any_store.list_incidents(page.id, public_only=True) == []
+    assert [x.id for x in any_store.list_incidents(page.id)] == [i.id]
+
+
+def test_detection_settings_round_trip(any_store, clock, page):
+    assert any_store.detection_settings(page.id) is None
+    any_store.put_detection_settings(page.id, {"enabled": True, "regions": {"a": ["BR"]}},
+                                     now=clock())
+    any_store.put_detection_settings(page.id, {"enabled": True, "threshold": 0.7},
+                                     now=clock())
+    assert any_store.detection_settings(page.id) == {"enabled": True, "threshold": 0.7}
+    assert any_store.all_detection_settings() == {page.id: {"enabled": True, "threshold": 0.7}}
+
+
+def test_only_one_process_holds_the_detection_duty(any_store, tmp_path):
+    from signalfire.store import Store
+
+    assert any_store.hold_duty("detection")
+    assert any_store.hold_duty("detection")  # still ours
+    if any_store.is_sqlite:
+        return  # one node: nothing to share
+    other = Store(any_store.engine)
+    assert not other.hold_duty("detection")
+    any_store.release_duties()
+    assert other.hold_duty("detection")
+    other.release_duties()
