@@ -120,6 +120,17 @@ def test_the_page_shows_the_chart_shares_and_countries(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "is-it-down.png"), full_page=True)
 
+    # On a phone at night: nothing wider than the screen, and the form at hand.
+    phone = open_page(browser, contexts, crowd_server.url + "/is-it-down",
+                      color_scheme="dark")
+    phone.set_viewport_size({"width": 390, "height": 844})
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    background = phone.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")  # dark theme applied
+    expect(phone.locator("form.report-form").get_by_role(
+        "button", name="Report a problem")).to_be_visible()
+    phone.screenshot(path=str(SCREENSHOTS / "is-it-down-phone-dark.png"), full_page=True)
+
 
 def test_the_status_page_links_to_is_it_down(browser: Any, crowd_server: Any,
                                              contexts: list[Any]) -> None:
