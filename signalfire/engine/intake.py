@@ -7,11 +7,11 @@ flush is shared by hundreds of reports and an idle server still answers in
 about one commit's time.
 
 SQLite has one writer anyway: one thread. On PostgreSQL a commit is a network
-round trip and a WAL flush, so several writer threads (``shards``) commit side
-by side, each on its own connection. A report goes to the shard of its
-reporter, so all of one reporter's reports are decided by one thread in order
-and the once-per-window counting stays exact; count rows are upserted in a fixed
-order, so two shards never deadlock on them.
+round trip and a WAL flush, so several writer threads commit side by side, each
+on its own connection, taking whatever has queued when they come free. The
+counting stays exact because each transaction locks its reporters' window rows
+before deciding (see ``store/report_bulk.py``), all locks in one order, so
+writers never deadlock each other.
 """
 
 from __future__ import annotations
@@ -41,13 +41,12 @@ class _Job:
 
 class ReportWriter:
     def __init__(self, store: Store, *, window_s: float = DEFAULT_WINDOW_S,
-                 max_batch: int = 5000, shards: int | None = None) -> None:
+                 max_batch: int = 5000, writers: int | None = None) -> None:
         self.store = store
         self.window_s = window_s
         self.max_batch = max_batch
-        self.shards = shards or (1 if store.is_sqlite else 2)
-        self._queues: list[queue.SimpleQueue[_Job | None]] = [
-            queue.SimpleQueue() for _ in range(self.shards)]  # C: ~4× cheaper than Queue
+        self.writers = writers or (1 if store.is_sqlite else 3)
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # C: ~4× cheaper
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
         self.commits = 0
@@ -56,9 +55,9 @@ class ReportWriter:
     def start(self) -> None:
         with self._start_lock:
             if not self._threads:
-                self._threads = [threading.Thread(target=self._run, args=(q,), daemon=True,
-                                                  name=f"report-writer-{i}")
-                                 for i, q in enumerate(self._queues)]
+                self._threads = [threading.Thread(target=self._run, args=(self._queue,),
+                                                  daemon=True, name=f"report-writer-{i}")
+                                 for i in range(self.writers)]
                 for thread in self._threads:
                     thread.start()
 
@@ -66,34 +65,26 @@ class ReportWriter:
         """Commit what is queued, then stop."""
         with self._start_lock:
             threads, self._threads = self._threads, []
-        for q in self._queues[:len(threads)]:
-            q.put(None)
+        for _ in threads:
+            self._queue.put(None)
         for thread in threads:
             thread.join(30)
 
-    def _queue_for(self, reports: list[Report], shard: str | None) -> queue.SimpleQueue[_Job | None]:
+    def submit(self, reports: list[Report]) -> Future[list[bool]]:
+        """Store ``reports`` from a thread; the future resolves once they are committed."""
         if not self._threads:
             self.start()
-        if self.shards == 1:
-            return self._queues[0]
-        key = shard if shard is not None else (reports[0].reporter if reports else "")
-        return self._queues[hash(key) % self.shards]
-
-    def submit(self, reports: list[Report], *, shard: str | None = None) -> Future[list[bool]]:
-        """Store ``reports`` from a thread; the future resolves once they are committed.
-
-        ``shard`` names who the reports come from when they are not all one
-        reporter's (a collector): all of one sender's reports go to one writer."""
         done: Future[list[bool]] = Future()
-        self._queue_for(reports, shard).put(_Job(reports, done=done))
+        self._queue.put(_Job(reports, done=done))
         return done
 
-    async def add(self, reports: list[Report], *, shard: str | None = None) -> list[bool]:
+    async def add(self, reports: list[Report]) -> list[bool]:
         """Store ``reports``; returns once they are committed (which of them counted)."""
-        q = self._queue_for(reports, shard)
+        if not self._threads:
+            self.start()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[list[bool]] = loop.create_future()
-        q.put(_Job(reports, waiter=waiter, loop=loop))
+        self._queue.put(_Job(reports, waiter=waiter, loop=loop))
         return await waiter
 
     def _run(self, jobs_in: queue.SimpleQueue[_Job | None]) -> None:
@@ -112,7 +103,7 @@ class ReportWriter:
                         job = jobs_in.get_nowait()
                     except queue.Empty:
                         break
-                    if job is None:
+                    if job is None:  # this writer's stop: the others have their own
                         stopping = True
                         break
                     jobs.append(job)

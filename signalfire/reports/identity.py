@@ -44,6 +44,22 @@ class ReporterKeys:
     def key(self, address: str, user_agent: str, *, now: datetime) -> str:
         return self.keyer(now=now)(address, user_agent)
 
+    def collector_keyer(self, collector_id: str, *, now: datetime) -> Callable[[str], str]:
+        """``collector_key`` with the collector and the day fixed, for a batch.
+
+        The hash state after the shared prefix is computed once and copied per
+        reporter: the same digest as hashing each whole string, for a fraction of
+        the work."""
+        salt = self._salt(now.astimezone(UTC).date())
+        start = hashlib.blake2b(f"collector:{collector_id}|".encode(), key=salt, digest_size=16)
+
+        def key(reporter: str) -> str:
+            h = start.copy()
+            h.update(reporter.encode())
+            return h.hexdigest()
+
+        return key
+
     def collector_key(self, collector_id: str, reporter: str, *, now: datetime) -> str:
         """A collector's own reporter id (an app install, a session), keyed again."""
         return self.key(f"collector:{collector_id}", reporter, now=now)

@@ -90,8 +90,7 @@ async def report_batch(request: Request,
     svc = services(request)
     crowd = request.app.state.crowd
     now = svc.clock()
-    key = request.app.state.reporter_keys.keyer(now=now)
-    reporter_prefix = f"collector:{collector}"
+    key = request.app.state.reporter_keys.collector_keyer(collector, now=now)
     # A batch names a handful of pages: look each up once, not once per report.
     found_by_ref: dict[str, Any] = {}
     reports = []
@@ -116,9 +115,9 @@ async def report_batch(request: Request,
             if not is_country(country):
                 raise InputError(f"not an ISO 3166-1 alpha-2 country code: {country!r}",
                                  field=f"reports.{i}.country")
-        reports.append(Report(page.id, r.category, now, key(reporter_prefix, r.reporter),
-                              component_id, country, "collector"))
-    flags = await request.app.state.report_writer.add(reports, shard=collector)
+        reports.append(Report(page.id, r.category, now, key(r.reporter), component_id, country,
+                              "collector"))
+    flags = await request.app.state.report_writer.add(reports)
     return {"accepted": len(flags), "counted": sum(flags)}
 
 

@@ -39,3 +39,12 @@ def test_reporter_keys_are_stable_for_a_day_and_change_the_next():
     assert same != keys.key("198.51.100.2", "phone", now=morning)
     assert same != ReporterKeys(b"x" * 32).key("198.51.100.1", "phone", now=morning)
     assert "198.51.100.1" not in same and len(same) == 32
+
+
+def test_a_batch_keys_its_reporters_as_one_at_a_time_would():
+    keys = ReporterKeys(b"k" * 32)
+    now = datetime(2026, 5, 1, 8, tzinfo=UTC)
+    batch = keys.collector_keyer("c1", now=now)
+    assert [batch(r) for r in ("install-1", "install-2", "")] == [
+        keys.collector_key("c1", r, now=now) for r in ("install-1", "install-2", "")]
+    assert batch("install-1") != keys.collector_keyer("c2", now=now)("install-1")
