@@ -39,18 +39,20 @@ _SQLITE_UPSERT_COUNT = (
     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (page_id, minute, component_id, category, country)"
     " DO UPDATE SET count = report_counts.count + excluded.count")
 
-# Reads each reporter's window and locks its row in one statement that always
-# goes through the primary key (an ``ON CONFLICT`` arbiter, whatever the planner
-# thinks of a table that grew a million rows since it was last analysed). New
-# reporters get a placeholder at the epoch, which the upsert below replaces as
-# their first report counts. The lock keeps two writers (two shards, two nodes)
-# from both counting one reporter.
+# Decides each reporter's first report of the batch, stores the result and locks
+# the row, in one statement that always goes through the primary key (an
+# ``ON CONFLICT`` arbiter, whatever the planner thinks of a table that grew a
+# million rows since it was last analysed). The row comes back with its time:
+# the candidate's own when it counted (new reporter, or the window had closed),
+# the earlier one when it did not. The lock keeps two writers (or two nodes)
+# from both counting one reporter: the second waits, then sees the first's time.
 _PG_CLAIM_WINDOWS = (
     "INSERT INTO reporter_windows AS w (page_id, reporter, counted_at)"
-    " SELECT p, r, 'epoch'::timestamptz FROM unnest(%b::text[], %b::text[]) AS k(p, r)"
-    " ON CONFLICT (page_id, reporter) DO UPDATE SET counted_at = w.counted_at"
+    " SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[])"
+    " ON CONFLICT (page_id, reporter) DO UPDATE SET counted_at = CASE"
+    " WHEN w.counted_at <= excluded.counted_at - make_interval(secs => %s)"
+    " THEN excluded.counted_at ELSE w.counted_at END"
     " RETURNING page_id, reporter, counted_at")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PG_INSERT_REPORTS = (
     "INSERT INTO reports (page_id, component_id, category, country, at, reporter, counted,"
     " source) SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[],"
@@ -122,26 +124,34 @@ def add_reports_sqlite(dbapi_conn: Any, reports: Sequence[Report], *,
 
 def add_reports_postgres(dbapi_conn: Any, reports: Sequence[Report], *,
                          window_s: float) -> list[bool]:
-    # Two round trips before the commit: the claim, then the three writes in one
-    # pipeline. Each wait for the server gives up the GIL, and taking it back from
-    # a busy event loop can cost a whole switch interval (5 ms), so round trips,
-    # not bytes, bound how fast one writer goes.
+    # Two round trips before the commit: the claim, then the other writes in one
+    # pipeline. Each wait for the server gives up the GIL, and taking it back
+    # from a busy event loop can cost a switch interval, so round trips, not
+    # bytes, bound how fast one writer goes.
+    firsts: dict[tuple[str, str], datetime] = {}
+    for r in reports:
+        key = (r.page_id, r.reporter)
+        if key not in firsts or r.at < firsts[key]:
+            firsts[key] = r.at
+    # In key order, like every lock taken here: concurrent writers never wait
+    # for each other in a circle.
+    keys = sorted(firsts)
     with dbapi_conn.cursor() as cur:
-        # In key order, like every lock taken here: concurrent writers never
-        # wait for each other in a circle.
-        keys = sorted({(r.page_id, r.reporter) for r in reports})
-        cur.execute(_PG_CLAIM_WINDOWS, ([k[0] for k in keys], [k[1] for k in keys]))
+        cur.execute(_PG_CLAIM_WINDOWS, ([k[0] for k in keys], [k[1] for k in keys],
+                                        [firsts[k] for k in keys], window_s))
+        # Counted just now: no earlier window. Otherwise the open window's start.
         last = {(page_id, reporter): counted_at for page_id, reporter, counted_at
-                in cur.fetchall() if counted_at > _EPOCH}
+                in cur.fetchall() if counted_at != firsts[page_id, reporter]}
         flags, changed = counted_flags(reports, last, window_s=window_s)
+        # Only a batch spanning more than a window counts a reporter twice.
+        later = sorted(k for k, at in changed.items() if at != firsts[k])
         with dbapi_conn.pipeline():
             cur.execute(_PG_INSERT_REPORTS, [list(c) for c in zip(*(
                 (r.page_id, r.component_id, r.category, r.country, r.at, r.reporter, f,
                  r.source) for r, f in zip(reports, flags, strict=True)), strict=True)])
-            if changed:
-                pages, who, ats = zip(*((p, rep, changed[p, rep]) for p, rep in sorted(changed)),
-                                      strict=True)
-                cur.execute(_PG_UPSERT_WINDOWS, (list(pages), list(who), list(ats)))
+            if later:
+                cur.execute(_PG_UPSERT_WINDOWS, ([k[0] for k in later], [k[1] for k in later],
+                                                 [changed[k] for k in later]))
             counts = minute_counts(reports, flags)
             if counts:
                 # In key order: concurrent writers then lock count rows in one

@@ -67,3 +67,14 @@ def test_collector_tokens(any_store, clock):
     any_store.revoke_collector(cid, now=clock())
     with pytest.raises(AuthError):
         any_store.authenticate_collector(secret)
+
+
+def test_one_batch_spanning_two_windows_counts_twice_and_remembers_the_second(
+        any_store, clock, page):
+    t = clock()
+    flags = any_store.add_reports([rep(page, t), rep(page, t + timedelta(minutes=10)),
+                                   rep(page, t + timedelta(minutes=31))])
+    assert flags == [True, False, True]
+    # The window now runs from the second counted report, not the first.
+    assert any_store.add_reports([rep(page, t + timedelta(minutes=40))]) == [False]
+    assert any_store.add_reports([rep(page, t + timedelta(minutes=61))]) == [True]
