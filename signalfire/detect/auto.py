@@ -1,25 +1,35 @@
 """The default detector for series of unknown kind (the backtest, NAB, imports).
 
-It looks at the first ``decide_after`` values: if they are all whole numbers
-and not negative, the series is a count and the counts detector (both tails)
-judges it; otherwise the values detector does.
+It looks at the first ``decide_after`` values: if they are all whole numbers,
+not negative and their median is at most ``max_count_median``, the series is a
+count and the counts detector (both tails) gives the evidence; otherwise the
+values detector does (a byte counter is integral but not Poisson).
+
+The evidence of those detectors (nlp, minus log10 of a tail probability) is
+then judged against this series' own history, as an *anomaly likelihood*: the
+mean of the evidence over the last ``short_buckets`` buckets (each capped at
+``cap_nlp``) is compared with the decayed mean and spread of the evidence over
+the series' past (half-life ``long_buckets``), and the normal tail of that
+z-score, again as an nlp, is the likelihood. A series that is always a little
+surprising (bursty tweets) thus needs a bigger surprise than a calm one.
 
 Its score is shaped for alarms rather than for charts: one anomaly should be
-one alarm, as early as possible. So the score is the evidence only at the
-bucket where the evidence first rises above ``report_nlp``; for the next
-``suppress_buckets`` buckets the score is held at 0, and the evidence must
-fall back below ``report_nlp`` before a new onset counts. A threshold on
-this score (the engine's, or the one a backtest sweeps) then sees each
-anomaly once.
+one alarm, as early as possible. The score is the likelihood's only at the
+bucket where it first rises to ``report_nlp``; for the next
+``suppress_buckets`` buckets the score is 0, and the likelihood must fall back
+below ``report_nlp`` before a new onset counts. A threshold on this score (the
+engine's, or the one a backtest sweeps) sees each anomaly once. Nothing is
+reported during the first ``warmup_buckets`` buckets.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from signalfire.detect.counts import CountsDetector
 from signalfire.detect.detector import Verdict
-from signalfire.detect.tails import score_of
+from signalfire.detect.tails import normal_upper_nlp, score_of
 from signalfire.detect.values import ValuesDetector
 
 
@@ -30,10 +40,15 @@ class AutoDetector:
         self,
         *,
         threshold: float = 0.5,
-        half_nlp: float = 7.0,
+        half_nlp: float = 2.0,
         report_nlp: float = 2.0,
-        suppress_buckets: int = 100,
+        suppress_buckets: int = 200,
+        warmup_buckets: int = 150,
+        short_buckets: int = 5,
+        long_buckets: float = 2000.0,
+        cap_nlp: float = 10.0,
         decide_after: int = 20,
+        max_count_median: float = 1000.0,
         counts_options: dict[str, object] | None = None,
         values_options: dict[str, object] | None = None,
     ) -> None:
@@ -42,6 +57,15 @@ class AutoDetector:
         self.report_nlp = report_nlp
         self.suppress_buckets = suppress_buckets
         self.decide_after = decide_after
+        self.max_count_median = max_count_median
+        self.warmup_buckets = warmup_buckets
+        self.cap_nlp = cap_nlp
+        self._short = [0.0] * max(1, short_buckets)
+        self._short_sum = 0.0
+        self._decay = 0.5 ** (1.0 / long_buckets)
+        self._w0 = self._w1 = self._w2 = 0.0
+        self._first: list[float] = []
+        self._n = 0
         self._counts = CountsDetector(direction="both", **(counts_options or {}))  # type: ignore[arg-type]
         self._values = ValuesDetector(**(values_options or {}))  # type: ignore[arg-type]
         self._kind: str | None = None
@@ -77,15 +101,23 @@ class AutoDetector:
             x = float(value)
             if self._integral and not (x >= 0.0 and x == int(x)):
                 self._integral = False
+            self._first.append(x)
             nlp_c, _ = self._counts.evidence(at_s, value)
             nlp_v, _ = self._values.evidence(at_s, value)
             if self._seen >= self.decide_after:
+                first = sorted(self._first)
+                if self._integral and first[len(first) // 2] > self.max_count_median:
+                    self._integral = False
                 self._kind = kind = "counts" if self._integral else "values"
             nlp = nlp_c if self._integral else nlp_v
         elif kind == "counts":
             nlp, _ = self._counts.evidence(at_s, value)
         else:
             nlp, _ = self._values.evidence(at_s, value)
+        nlp = self._likelihood(nlp)
+        self._n += 1
+        if self._n <= self.warmup_buckets:
+            return 0.0, False
         if self._quiet_left > 0:
             self._quiet_left -= 1
             if nlp < self.report_nlp:
@@ -93,10 +125,33 @@ class AutoDetector:
             return 0.0, False
         if nlp < self.report_nlp:
             self._armed = True
-            return score_of(nlp, self.half_nlp), False
+            return 0.0, False
         if not self._armed:
             return 0.0, False
         self._armed = False
         self._quiet_left = self.suppress_buckets
         score = score_of(nlp, self.half_nlp)
         return score, score >= self.threshold
+
+    def _likelihood(self, nlp: float) -> float:
+        """The evidence judged against this series' own history of evidence."""
+        a = nlp if nlp < self.cap_nlp else self.cap_nlp
+        ring = self._short
+        pos = self._n % len(ring)
+        self._short_sum += a - ring[pos]
+        ring[pos] = a
+        mean_short = self._short_sum / len(ring)
+        w0 = self._w0
+        out = 0.0
+        if w0 > 50.0:
+            mean = self._w1 / w0
+            var = self._w2 / w0 - mean * mean
+            spread = math.sqrt(var) if var > 1e-12 else 1e-6
+            z = (mean_short - mean) / spread
+            if z > 0.0:
+                out = normal_upper_nlp(z)
+        d = self._decay
+        self._w0 = w0 * d + 1.0
+        self._w1 = self._w1 * d + a
+        self._w2 = self._w2 * d + a * a
+        return out
