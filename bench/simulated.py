@@ -1,7 +1,7 @@
 """How early and how quietly do the count detectors catch simulated outages?
 
 Run: ``.venv/bin/python bench/simulated.py [--series 20] [--days 30] [--outages 14]
-[--seed 1] [--detector NAME ...]``
+[--seed 1] [--detector NAME ...] [--by-kind] [--show-missed]``
 
 Each series is a simulated short-video service (``signalfire.sim``) with its own
 size (a usual level of 0.3 to 20 reports per minute, log-uniform; a big app on a
@@ -24,7 +24,8 @@ bring at least 20 extra reports in their first hour ("qualifying"):
 - benign: how many bumps and busy days had an alarm episode start inside them
   (those episodes are also false alarms).
 
-Prints a table and, last, one JSON line: detector → detected_pct,
+Prints a table (``--by-kind``: also per outage kind; ``--show-missed``: the
+missed outages) and, last, one JSON line: detector → detected_pct,
 ttd_median_min, ttd_p90_min, false_alarms_per_series_30d, outages, ...
 """
 
@@ -66,6 +67,8 @@ class Tally:
     benign: int = 0
     benign_alarmed: int = 0
     missed: list[str] = field(default_factory=list)
+    # outage kind → [qualifying, detected, times to detection]
+    by_kind: dict[str, list] = field(default_factory=dict)
     seconds: float = 0.0
     points: int = 0
 
@@ -87,11 +90,15 @@ def score(sim: Simulation, alarms: np.ndarray, tally: Tally, label: str) -> None
             if not record.qualifies:
                 continue
             tally.qualifying += 1
+            kind = tally.by_kind.setdefault(fault.kind, [0, 0, []])
+            kind[0] += 1
             until = max(fault.end_min, fault.start_min + SHORT_OUTAGE_MIN)
             hits = np.flatnonzero(alarms[fault.start_min:until])
             if len(hits):
                 tally.detected += 1
                 tally.ttd_min.append(int(hits[0]))
+                kind[1] += 1
+                kind[2].append(int(hits[0]))
             else:
                 tally.missed.append(f"{label} {fault.kind} at {fault.start_min} min, "
                                     f"{fault.duration_min} min, peak {record.peak_ratio}×, "
@@ -135,6 +142,7 @@ def main() -> None:
     parser.add_argument("--detector", action="append", default=None,
                         help="a registered detector (repeatable; default: every count detector)")
     parser.add_argument("--show-missed", action="store_true", help="list the missed outages")
+    parser.add_argument("--by-kind", action="store_true", help="detection and TTD per outage kind")
     args = parser.parse_args()
     names = args.detector or [name for name in COUNT_DETECTORS if name in DETECTORS]
     unknown = [name for name in names if name not in DETECTORS]
@@ -171,6 +179,13 @@ def main() -> None:
               f"{r['ttd_p90_min']:>8.1f} {r['false_alarms_per_series_30d']:>7.2f} "
               f"{r['benign_alarmed']:>7}/{r['benign_events']:<7} {r['points_per_s']:>10,}")
     print(goal)
+    if args.by_kind:
+        print(f"\n{'detector':<20} {'outage kind':<18} {'detected':>12} {'TTD med':>8} {'TTD p90':>8}")
+        for name, t in tallies.items():
+            for kind, (qualifying, detected, ttd) in sorted(t.by_kind.items()):
+                med = f"{np.median(ttd):.1f}" if ttd else "-"
+                p90 = f"{np.percentile(ttd, 90):.1f}" if ttd else "-"
+                print(f"{name:<20} {kind:<18} {detected:>5}/{qualifying:<6} {med:>8} {p90:>8}")
     if args.show_missed:
         for name, t in tallies.items():
             for line in t.missed:
