@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -85,6 +85,10 @@ def simulate(rng: np.random.Generator, faults: Sequence[Fault], *, start: dateti
     """``days`` days of minute buckets from ``start`` (a UTC midnight) with ``faults``."""
     if days < 1 or base_per_min <= 0:
         raise ValueError("days must be ≥ 1 and base_per_min > 0")
+    if start.utcoffset() != timedelta(0) or start != start.replace(hour=0, minute=0, second=0,
+                                                                   microsecond=0):
+        # The rhythms count hours and weekdays from the first minute.
+        raise ValueError(f"start must be a UTC midnight, not {start.isoformat()}")
     n = days * 1440
     minutes = np.arange(n)
     level = _drift(rng, n) * _benign(faults, n)

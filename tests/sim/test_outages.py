@@ -2,7 +2,7 @@
 probes, and the labels."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -218,6 +218,16 @@ def test_a_fault_that_cannot_be_refuses_to_exist(kwargs, message):
     fields = {"kind": "global_outage", "start_min": 10, "end_min": 20, "magnitude": 5.0} | kwargs
     with pytest.raises(ValueError, match=message):
         Fault(**fields)
+
+
+@pytest.mark.parametrize("start", [
+    datetime(2026, 1, 5, 12, 0, tzinfo=UTC),
+    datetime(2026, 1, 5),
+    datetime(2026, 1, 5, tzinfo=timezone(timedelta(hours=2))),
+])
+def test_simulate_starts_at_a_utc_midnight(start):
+    with pytest.raises(ValueError, match="UTC midnight"):
+        simulate(np.random.default_rng(1), [], start=start, days=1)
 
 
 def test_simulate_refuses_no_days():
