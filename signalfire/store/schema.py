@@ -363,3 +363,85 @@ page_detection = Table(
     Column("settings", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# -- subscribers and notifications ------------------------------------------------------
+
+# People and systems that asked to hear about a page: an email address (after
+# double opt-in) or a webhook URL, for every component or some of them.
+subscribers = Table(
+    "subscribers", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # email | webhook
+    Column("address", String(2000), nullable=False),  # the email address or the URL
+    Column("secret", String(128)),  # a webhook's signing secret (whsec_…)
+    Column("all_components", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime),  # emails count only once confirmed
+    Column("disabled_at", UTCDateTime),  # a permanent delivery failure, or unsubscribed
+    Column("last_error", Text),
+    UniqueConstraint("page_id", "kind", "address", name="uq_subscriber_address"),
+)
+
+subscriber_components = Table(
+    "subscriber_components", metadata,
+    Column("subscriber_id", String(32), ForeignKey("subscribers.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("component_id", String(32), primary_key=True),
+)
+
+# The operators' own channels: Apprise URLs (chat, push, SMS…), webhooks, emails.
+notify_channels = Table(
+    "notify_channels", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # apprise | webhook | email
+    Column("target", String(2000), nullable=False),  # may hold secrets: shown masked
+    Column("secret", String(128)),
+    Column("events", JSON),  # event kinds it wants; null: all
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("page_id", "name", name="uq_channel_name"),
+)
+
+# The outbox: one row per event, written in the transaction of the change.
+notify_events = Table(
+    "notify_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("page_id", String(32), ForeignKey("pages.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("subject_id", String(32), nullable=False),  # the incident or component
+    Column("component_ids", JSON, nullable=False),
+    Column("data", JSON, nullable=False),  # what the message says, as of the change
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fanned_out_at", UTCDateTime),
+    Index("ix_notify_events_pending", "fanned_out_at", "id"),
+)
+
+# One message to one subscriber or channel. Claimed with a conditional update,
+# so two dispatchers never send the same row.
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", Integer, ForeignKey("notify_events.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("subscriber_id", String(32), ForeignKey("subscribers.id", ondelete="CASCADE")),
+    Column("channel_id", String(32), ForeignKey("notify_channels.id", ondelete="CASCADE")),
+    Column("kind", String(16), nullable=False),  # email | webhook | apprise
+    Column("coalesce_key", String(80), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | failed | merged
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64)),
+    Column("claimed_until", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("event_id", "subscriber_id", name="uq_delivery_subscriber"),
+    UniqueConstraint("event_id", "channel_id", name="uq_delivery_channel"),
+    Index("ix_deliveries_due", "status", "not_before"),
+    Index("ix_deliveries_coalesce", "subscriber_id", "channel_id", "coalesce_key", "status"),
+)

@@ -23,6 +23,7 @@ from signalfire.store.detection import DetectionMixin
 from signalfire.store.engine import make_engine, upgrade
 from signalfire.store.incidents import IncidentsMixin
 from signalfire.store.monitoring import MonitoringMixin
+from signalfire.store.notifications import NotificationsMixin
 from signalfire.store.reports import ReportsMixin
 from signalfire.store.rollups import RollupsMixin
 from signalfire.store.tokens import TokensMixin
@@ -36,7 +37,7 @@ def new_id() -> str:
 
 
 class Store(ComponentsMixin, IncidentsMixin, TokensMixin, MonitoringMixin, RollupsMixin,
-            ReportsMixin, DetectionMixin):
+            ReportsMixin, DetectionMixin, NotificationsMixin):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
