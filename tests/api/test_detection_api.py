@@ -119,3 +119,37 @@ def test_bad_detection_settings_name_the_field(env):
     r = env.client.put(env.url("/detection"), json={"regions": {"sa-east": ["Brazil"]}})
     assert r.status_code == 422
     assert env.client.put("/api/v1/pages/nosuch/detection", json={}).status_code == 404
+
+
+def test_the_server_detects_by_itself_and_the_public_sees_it_at_once(store, clock):
+    import time
+    from datetime import timedelta
+
+    from starlette.testclient import TestClient
+
+    from signalfire.domain.auto_incident import DetectionSettings
+    from signalfire.domain.crowd import Report
+    from signalfire.web.app import create_app
+
+    page = store.put_page("app", name="App", now=clock())
+    store.put_detection_settings(page.id, DetectionSettings(
+        enabled=True, detector="no-such-detector", history_days=1).to_doc(), now=clock())
+    start = clock() - timedelta(days=1)
+    store.add_reports([Report(page_id=page.id, category="app", country="DE",
+                              at=start + timedelta(minutes=m), reporter=f"q{m}")
+                       for m in range(0, 24 * 60 - 5, 3)])
+    store.add_reports([Report(page_id=page.id, category="app", country="DE",
+                              at=clock() - timedelta(minutes=1 + n % 3, seconds=n % 50),
+                              reporter=f"s{n}") for n in range(150)])
+    app = create_app(store, base_url="http://status.test", clock=clock, background=False,
+                     detection=True, detection_every_s=0.05)
+    with TestClient(app, base_url="http://status.test") as anon:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            incidents = anon.get("/api/v2/incidents/unresolved.json").json()["incidents"]
+            if incidents:
+                break
+            time.sleep(0.05)
+    assert [i["name"] for i in incidents] == ["Users report problems"]
+    (incident,) = store.list_incidents(page.id)
+    assert incident.auto_detected and incident.detected_at == clock()
