@@ -42,10 +42,12 @@ class AutoDetector:
         threshold: float = 0.5,
         half_nlp: float = 2.0,
         report_nlp: float = 2.0,
+        counts_report_nlp: float = 3.0,
         suppress_buckets: int = 200,
         warmup_buckets: int = 150,
         short_buckets: int = 5,
         long_buckets: float = 2000.0,
+        counts_long_buckets: float = 10_000.0,
         cap_nlp: float = 10.0,
         decide_after: int = 20,
         max_count_median: float = 1000.0,
@@ -63,11 +65,18 @@ class AutoDetector:
         self._short = [0.0] * max(1, short_buckets)
         self._short_sum = 0.0
         self._decay = 0.5 ** (1.0 / long_buckets)
+        self._counts_decay = 0.5 ** (1.0 / counts_long_buckets)
+        self._counts_report_nlp = counts_report_nlp
         self._w0 = self._w1 = self._w2 = 0.0
         self._first: list[float] = []
         self._n = 0
-        self._counts = CountsDetector(direction="both", **(counts_options or {}))  # type: ignore[arg-type]
-        self._values = ValuesDetector(**(values_options or {}))  # type: ignore[arg-type]
+        # Here the detectors only give evidence, judged again below against the
+        # series' history, so their baselines learn from every bucket.
+        counts_kw: dict[str, object] = {"direction": "both", "learn_nlp": math.inf,
+                                        "windows": (1, 3, 10), **(counts_options or {})}
+        values_kw: dict[str, object] = {"learn_nlp": math.inf, **(values_options or {})}
+        self._counts = CountsDetector(**counts_kw)  # type: ignore[arg-type]
+        self._values = ValuesDetector(**values_kw)  # type: ignore[arg-type]
         self._kind: str | None = None
         self._integral = True
         self._seen = 0
@@ -109,6 +118,10 @@ class AutoDetector:
                 if self._integral and first[len(first) // 2] > self.max_count_median:
                     self._integral = False
                 self._kind = kind = "counts" if self._integral else "values"
+                if kind == "counts":
+                    # bursty counts need a longer memory and a bigger surprise
+                    self._decay = self._counts_decay
+                    self.report_nlp = self._counts_report_nlp
             nlp = nlp_c if self._integral else nlp_v
         elif kind == "counts":
             nlp, _ = self._counts.evidence(at_s, value)

@@ -44,6 +44,7 @@ class ValuesDetector:
         min_change: float = 0.0,
         suppress_s: float = 1800.0,
         relearn_s: float = 6 * 3600.0,
+        learn_nlp: float = 8.0,
         warmup_buckets: int = 30,
         bucket_s: float | None = None,
     ) -> None:
@@ -58,6 +59,7 @@ class ValuesDetector:
         self.min_change = min_change
         self.suppress_s = suppress_s
         self.relearn_s = relearn_s
+        self.learn_nlp = learn_nlp
         self.warmup_buckets = warmup_buckets
         self.level_halflife_s = level_halflife_s
         self.clock = BucketClock(bucket_s=bucket_s)
@@ -158,7 +160,7 @@ class ValuesDetector:
         if best < 0.0:
             best = 0.0
         # learning
-        anomalous = score_of(best, self.half_nlp) >= self.threshold
+        anomalous = best >= self.learn_nlp
         if anomalous:
             if self._anomalous_since_s is None:
                 self._anomalous_since_s = at_s
