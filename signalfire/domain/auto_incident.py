@@ -36,7 +36,7 @@ from typing import Any
 
 from signalfire.domain.model import Incident
 from signalfire.domain.signals import Evidence, Signal, Source
-from signalfire.domain.status import ComponentStatus
+from signalfire.domain.status import ComponentStatus, IncidentStatus
 
 # A signal seen again after at least this long without it is a new trigger.
 RETRIGGER_GAP = timedelta(seconds=150)
@@ -137,6 +137,7 @@ class Tracked:
     resolved_at: datetime | None
     last_active_at: datetime | None
     scope: Scope
+    reopenable: bool = True  # False once it has its postmortem
 
     @classmethod
     def from_incident(cls, incident: Incident) -> Tracked:
@@ -146,7 +147,8 @@ class Tracked:
                    dismissed=incident.dismissed_at is not None,
                    resolved_at=incident.resolved_at,
                    last_active_at=datetime.fromisoformat(last) if last else None,
-                   scope=Scope.from_doc(doc))
+                   scope=Scope.from_doc(doc),
+                   reopenable=incident.status is not IncidentStatus.POSTMORTEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +308,8 @@ def step(settings: DetectionSettings, tracked: Tracked | None,
         # signal went on): remember it was seen, reopen nothing.
         return KeepAlive(tracked.incident_id, signal)
     window = timedelta(seconds=settings.reopen_window_s)
-    if tracked.resolved_at is not None and now - tracked.resolved_at <= window:
+    if (tracked.reopenable and tracked.resolved_at is not None
+            and now - tracked.resolved_at <= window):
         return Reopen(tracked.incident_id,
                       "The problem is back: " + evidence_sentence(evidence) + ". "
                       "We are investigating again.", tracked.scope.union(scope), signal)

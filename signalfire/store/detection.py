@@ -189,7 +189,13 @@ class DetectionMixin:
                                       "reload it and try again", field="incident_id")
         if current.is_open:
             body = DISMISSED_BODY + (f" {reason}" if reason else "")
-            self.add_update(incident_id, status=IncidentStatus.RESOLVED, body=body, now=now)
+            if current.published:
+                # Hands back the component statuses it set.
+                self.add_update(incident_id, status=IncidentStatus.RESOLVED, body=body, now=now)
+            else:
+                # It never set any: leave what the probes say alone.
+                self.detection_update(incident_id, status=IncidentStatus.RESOLVED, body=body,
+                                      now=now, statuses={}, detection=detection)
         return self.get_incident(incident_id)
 
     def detection_update(self: Store, incident_id: str, *, status: IncidentStatus, body: str,

@@ -80,6 +80,10 @@ CASES = [
     ("a re-trigger within the reopen window reopens",
      tracked("feed", state="resolved", last_active_min=20, resolved_min=5),
      situation(signal("feed")), Reopen),
+    ("a re-trigger after the postmortem opens a new one",
+     Tracked("inc", open=False, dismissed=False, resolved_at=NOW - timedelta(minutes=5),
+             last_active_at=NOW - timedelta(minutes=20), scope=Scope(), reopenable=False),
+     situation(signal("feed")), Open),
     ("a re-trigger after the reopen window opens a new one",
      tracked("feed", state="resolved", last_active_min=90, resolved_min=75),
      situation(signal("feed")), Open),
@@ -181,10 +185,11 @@ def test_what_people_know_about_explains_evidence_and_does_not_date_the_onset():
 
 def test_new_categories_are_announced_by_their_labels():
     before = tracked("feed")
+    from dataclasses import replace
+
     sig = signal("feed")
-    sig = Signal(**{**{f: getattr(sig, f) for f in sig.__dataclass_fields__},
-                    "evidence": sig.evidence + (Evidence(Source.REPORTS, "category:login", NOW,
-                                                         0.9, "r", category="login"),)})
+    login = Evidence(Source.REPORTS, "category:login", NOW, 0.9, "r", category="login")
+    sig = replace(sig, evidence=(*sig.evidence, login))
     action = step(SETTINGS, before, Situation(now=NOW, signal=sig,
                                               names={**NAMES, "category:login": "Login"}))
     assert isinstance(action, Grow) and action.added.categories == {"login"}

@@ -293,3 +293,15 @@ def test_only_one_process_holds_the_detection_duty(any_store, tmp_path):
     any_store.release_duties()
     assert other.hold_duty("detection")
     other.release_duties()
+
+
+def test_dismissing_a_held_back_incident_leaves_component_statuses_alone(any_store, clock, page):
+    c = any_store.create_component(page.id, name="Feed", now=clock())
+    any_store.update_component(c.id, now=clock(), status=OUT)  # what the probes say
+    i = any_store.create_incident(
+        page.id, name="Problems with Feed", status=IncidentStatus.INVESTIGATING, body="Seen.",
+        now=clock(), components={c.id: OUT}, auto_detected=True, published=False,
+        detected_at=clock())
+    d = any_store.dismiss_incident(i.id, now=clock.advance(minutes=1))
+    assert d.status is IncidentStatus.RESOLVED and d.dismissed_at == clock()
+    assert any_store.get_component(c.id).status is OUT
