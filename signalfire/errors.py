@@ -11,7 +11,9 @@ descends from ``SignalfireError``::
     │   └── PayloadTooLarge    the body is larger than allowed        -> 413
     ├── NotFound               an id that names nothing               -> 404
     ├── AuthError              missing or wrong API token             -> 401
-    └── ImportFailure          a feed to import could not be read
+    ├── ImportFailure          a feed to import could not be read
+    └── TransportError         a notification could not be delivered;
+                               ``permanent`` when trying again cannot help
 
 The web layer maps this tree to HTTP problem responses in one place
 (``signalfire.web.problems``).
@@ -61,3 +63,12 @@ class AuthError(SignalfireError):
 
 class ImportFailure(SignalfireError):
     status_code = 422
+
+
+class TransportError(SignalfireError):
+    """A message was not delivered. ``permanent`` (a 410, a refused address) means
+    trying again cannot help: the subscriber or channel is stopped."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

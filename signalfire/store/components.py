@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from signalfire.domain.events import EventKind
 from signalfire.domain.model import Component, ComponentGroup, Page, StatusChange
 from signalfire.domain.status import ComponentStatus
 from signalfire.errors import InputError, NotFound
@@ -167,7 +168,11 @@ class ComponentsMixin:
                     conn.execute(update(t.components).where(t.components.c.id == component_id)
                                  .values(**fields, updated_at=now))
                 if status is not None:
-                    self._set_status(conn, component_id, ComponentStatus(status), now)
+                    old = self._set_status(conn, component_id, ComponentStatus(status), now)
+                    if old is not ComponentStatus(status):
+                        self._emit(conn, current.page_id, EventKind.COMPONENT_STATUS,
+                                   component_id, [component_id],
+                                   {"old_status": old.value, "new_status": status}, now=now)
         except IntegrityError:
             raise InputError(f"a component named {fields.get('name')!r} already exists",
                              field="name") from None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from signalfire.domain.events import Audience, EventKind
 from signalfire.domain.model import AffectedComponent, Incident, IncidentUpdate
 from signalfire.domain.rules import (
     check_incident_transition,
@@ -27,6 +28,13 @@ AUTO_BODY = {
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress.",
     MaintenanceStatus.COMPLETED: "The scheduled maintenance has been completed.",
 }
+
+
+def _update_event(status: IncidentStatus | MaintenanceStatus) -> EventKind:
+    return {IncidentStatus.RESOLVED: EventKind.INCIDENT_RESOLVED,
+            MaintenanceStatus.IN_PROGRESS: EventKind.MAINTENANCE_STARTED,
+            MaintenanceStatus.COMPLETED: EventKind.MAINTENANCE_COMPLETED,
+            }.get(status, EventKind.INCIDENT_UPDATED)
 
 
 def _status_of(kind: str, value: str) -> IncidentStatus | MaintenanceStatus:
@@ -69,6 +77,11 @@ class IncidentsMixin:
             self._link_components(conn, incident_id, components)
             self._insert_update(conn, incident_id, status, body, now, now,
                                 components if published else {})
+            # Subscribers hear of it with the commit; an incident held back for a
+            # person's confirmation reaches the operators' channels only.
+            self._emit(conn, page_id, EventKind.INCIDENT_CREATED if published
+                       else EventKind.INCIDENT_AUTO_DETECTED, incident_id, components, {},
+                       now=now, audience=Audience.PUBLIC if published else Audience.OPERATORS)
         return self.get_incident(incident_id)
 
     def create_maintenance(
@@ -89,6 +102,8 @@ class IncidentsMixin:
                 scheduled_for=scheduled_for, scheduled_until=scheduled_until))
             self._link_components(conn, incident_id, linked)
             self._insert_update(conn, incident_id, MaintenanceStatus.SCHEDULED, body, now, now, {})
+            self._emit(conn, page_id, EventKind.MAINTENANCE_SCHEDULED, incident_id, linked, {},
+                       now=now)
         # A window entered late (already due) moves on at once.
         self.advance_maintenance(now, only=incident_id)
         return self.get_incident(incident_id)
@@ -138,6 +153,11 @@ class IncidentsMixin:
                                       "reload it and try again", field="status")
             self._link_components(conn, incident_id, components)
             self._insert_update(conn, incident_id, status, body, now, now, components)
+            if current.dismissed_at is None:
+                self._emit(conn, current.page_id, _update_event(status), incident_id,
+                           {*current.component_ids, *components}, {}, now=now,
+                           audience=Audience.PUBLIC if current.published
+                           else Audience.OPERATORS)
         return self.get_incident(incident_id)
 
     def edit_incident(self: Store, incident_id: str, *, now: datetime, name: str | None = None,

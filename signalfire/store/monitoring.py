@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from signalfire.domain.events import EventKind
 from signalfire.domain.probe import LOCAL_REGION, ConditionResult, Monitor, MonitorKind, Observation
 from signalfire.domain.quorum import RegionState, advance, component_status
 from signalfire.domain.status import ComponentStatus
@@ -334,6 +335,10 @@ class MonitoringMixin:
             if old is not verdict.status:
                 result.component_changes.append(ComponentChange(
                     row.page_id, component_id, old, verdict.status, verdict.reason))
+                self._emit(conn, row.page_id, EventKind.COMPONENT_STATUS, component_id,
+                           [component_id], {"old_status": old.value,
+                                            "new_status": verdict.status.value,
+                                            "reason": verdict.reason}, now=now)
 
     def reevaluate_components(self: Store, now: datetime) -> IngestResult:
         """Apply the quorum again with the clock moved on, so a region that went

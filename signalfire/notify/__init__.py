@@ -1,0 +1,1 @@
+"""Telling people: the outbox dispatcher and the channels it sends through."""
