@@ -19,12 +19,19 @@ bucket where it first rises to ``report_nlp``; for the next
 ``suppress_buckets`` buckets the score is 0, and the likelihood must fall back
 below ``report_nlp`` before a new onset counts. A threshold on this score (the
 engine's, or the one a backtest sweeps) sees each anomaly once. Nothing is
-reported during the first ``warmup_buckets`` buckets.
+reported during the first ``warmup_buckets`` buckets. An onset's score is
+divided by ``1 + busy_penalty * n``, n being the onsets in the last
+``busy_horizon_buckets`` buckets: in a bursty series, the isolated surprise
+ranks above the tenth burst of the month.
+
+Counts use their own ``counts_*`` values of the long half-life, the report
+level and the penalty: tweets and reports are burstier than measurements.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 from signalfire.detect.counts import CountsDetector
@@ -48,6 +55,9 @@ class AutoDetector:
         short_buckets: int = 5,
         long_buckets: float = 2000.0,
         counts_long_buckets: float = 10_000.0,
+        busy_penalty: float = 0.0,
+        counts_busy_penalty: float = 0.5,
+        busy_horizon_buckets: int = 10_000,
         cap_nlp: float = 10.0,
         decide_after: int = 20,
         max_count_median: float = 1000.0,
@@ -67,6 +77,10 @@ class AutoDetector:
         self._decay = 0.5 ** (1.0 / long_buckets)
         self._counts_decay = 0.5 ** (1.0 / counts_long_buckets)
         self._counts_report_nlp = counts_report_nlp
+        self.busy_penalty = busy_penalty
+        self._counts_busy_penalty = counts_busy_penalty
+        self.busy_horizon_buckets = busy_horizon_buckets
+        self._onsets: deque[int] = deque()
         self._w0 = self._w1 = self._w2 = 0.0
         self._first: list[float] = []
         self._n = 0
@@ -122,6 +136,7 @@ class AutoDetector:
                     # bursty counts need a longer memory and a bigger surprise
                     self._decay = self._counts_decay
                     self.report_nlp = self._counts_report_nlp
+                    self.busy_penalty = self._counts_busy_penalty
             nlp = nlp_c if self._integral else nlp_v
         elif kind == "counts":
             nlp, _ = self._counts.evidence(at_s, value)
@@ -143,7 +158,13 @@ class AutoDetector:
             return 0.0, False
         self._armed = False
         self._quiet_left = self.suppress_buckets
-        score = score_of(nlp, self.half_nlp)
+        onsets = self._onsets
+        while onsets and onsets[0] < self._n - self.busy_horizon_buckets:
+            onsets.popleft()
+        # a series that keeps having onsets is bursty by nature: each recent one
+        # lowers the score of the next, so isolated surprises rank first
+        score = score_of(nlp / (1.0 + self.busy_penalty * len(onsets)), self.half_nlp)
+        onsets.append(self._n)
         return score, score >= self.threshold
 
     def _likelihood(self, nlp: float) -> float:
