@@ -117,7 +117,9 @@ def target_app(faults: Faults, *, prefix: str = "/_demo") -> Starlette:
             "vertical-align:top}.b form{display:inline}button{margin:2px}</style>"
             "<h1>Break the demo service</h1><p>Each component's endpoint is probed by the "
             "server (region <b>local</b>) and by the agents. Break one in one region to see a "
-            "partial outage, everywhere for a major one. <a href='/'>Status page</a></p>"
+            "partial outage, everywhere for a major one. The simulated users report where it is "
+            "broken, and an incident opens by itself within a minute or two; mend it and the "
+            "incident resolves itself after five quiet minutes. <a href='/'>Status page</a></p>"
             f"<table>{''.join(rows)}</table>")
 
     return Starlette(routes=[

@@ -46,12 +46,16 @@ class Demo:
         for offset in (20, 50):
             at = minute + timedelta(seconds=offset)
             self.store.ingest([
-                Observation(id=uuid.uuid4().hex, monitor_id=m.id, region=region, at=at,
-                            ok=self.faults.mode_for(m.name.removesuffix("-http"), region)
-                            in ("ok", "slow"), duration_ms=20.0)
-                for m in self.monitors for region in m.regions], received_at=at)
+                self.check(m, region, at) for m in self.monitors for region in m.regions],
+                received_at=at)
         self.now = minute + timedelta(minutes=1, seconds=10)
         self.engine.tick()
+
+    def check(self, monitor, region, at):
+        mode = self.faults.mode_for(monitor.name.removesuffix("-http"), region)
+        return Observation(id=uuid.uuid4().hex, monitor_id=monitor.id, region=region, at=at,
+                           ok=mode in ("ok", "slow"),
+                           duration_ms=1500.0 if mode == "slow" else 20.0)
 
     def automatic(self):
         return [i for i in self.store.list_incidents(self.page.id) if i.id not in self.manual]
@@ -94,3 +98,20 @@ def test_breaking_the_demo_opens_an_incident_that_resolves_itself_after_repair(s
     assert 5 <= minutes <= 9, f"resolved {minutes} minutes after the repair"
     assert store.get_component(feed.id).status is ComponentStatus.OPERATIONAL
     assert len(demo.automatic()) == 1
+
+
+def test_breaking_a_component_in_one_region_opens_a_regional_incident(store):
+    demo = Demo(store)
+    for _ in range(5):
+        demo.minute()
+    demo.faults.set("login", "down", frozenset({"eu-west"}))
+    for _ in range(3):
+        demo.minute()
+    (incident,) = demo.automatic()
+    login = next(c for c in store.list_components(demo.page.id) if c.name == "Login")
+    assert incident.component_ids == (login.id,)
+    assert store.get_component(login.id).status is ComponentStatus.PARTIAL_OUTAGE
+    assert incident.detection["regions"] == ["eu-west"]
+    assert set(incident.detection["countries"]) <= {"GB", "DE", "FR", "ES"}
+    signal = incident.detection["signal"]
+    assert signal["agreement"] == "place" and signal["confidence"] > 0.9
