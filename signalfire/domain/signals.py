@@ -43,6 +43,7 @@ LONE_SOURCE_FACTOR = 0.8
 # Two sources at the same time but about different places (or one that cannot
 # be placed) agree less than two that point at the same place.
 TIME_ONLY_FACTOR = 0.9
+EVIDENCE_KEPT = 25
 PROBE_CONFIDENCE = {
     ComponentStatus.MAJOR_OUTAGE: 0.9,
     ComponentStatus.PARTIAL_OUTAGE: 0.6,
@@ -225,7 +226,10 @@ class Signal:
                 "regions": list(self.regions), "countries": list(self.countries),
                 "categories": list(self.categories),
                 "sources": [s.value for s in self.sources], "agreement": self.agreement,
-                "evidence": [e.to_doc() for e in self.evidence]}
+                # The strongest first, within each source; a world-wide outage
+                # brings a piece per country and the record need not hold them all.
+                "evidence": [e.to_doc() for e in self.evidence[:EVIDENCE_KEPT]],
+                "evidence_total": len(self.evidence)}
 
 
 def fuse(evidence: Iterable[Evidence], *,
