@@ -1,9 +1,11 @@
 """The default detector for series of unknown kind (the backtest, NAB, imports).
 
 It looks at the first ``decide_after`` values: if they are all whole numbers,
-not negative and their median is at most ``max_count_median``, the series is a
-count and the counts detector (both tails) gives the evidence; otherwise the
-values detector does (a byte counter is integral but not Poisson).
+not negative, their median is at most ``max_count_median`` and their
+timestamps sit on a grid of buckets, the series is a count and the counts
+detector (both tails) gives the evidence; otherwise the values detector does
+(a byte counter is integral but not Poisson; a travel time in whole seconds,
+taken per trip, is not a count either).
 
 The evidence of those detectors (nlp, minus log10 of a tail probability) is
 then judged against this series' own history, as an *anomaly likelihood*: the
@@ -33,11 +35,22 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from itertools import pairwise
 
 from signalfire.detect.counts import CountsDetector
 from signalfire.detect.detector import Verdict
 from signalfire.detect.tails import normal_upper_nlp, score_of
 from signalfire.detect.values import ValuesDetector
+
+
+def _on_a_grid(times_s: list[float]) -> bool:
+    """Whether every gap is a whole number of the smallest: counts come in buckets,
+    measurements taken when something happens (a trip's travel time) do not."""
+    gaps = [b - a for a, b in pairwise(times_s) if b > a]
+    if not gaps:
+        return True
+    step = min(gaps)
+    return all(abs(g / step - round(g / step)) < 1e-6 for g in gaps)
 
 
 class AutoDetector:
@@ -83,6 +96,7 @@ class AutoDetector:
         self._onsets: deque[int] = deque()
         self._w0 = self._w1 = self._w2 = 0.0
         self._first: list[float] = []
+        self._first_times: list[float] = []
         self._n = 0
         # Here the detectors only give evidence, judged again below against the
         # series' history, so their baselines learn from every bucket.
@@ -125,11 +139,13 @@ class AutoDetector:
             if self._integral and not (x >= 0.0 and x == int(x)):
                 self._integral = False
             self._first.append(x)
+            self._first_times.append(at_s)
             nlp_c, _ = self._counts.evidence(at_s, value)
             nlp_v, _ = self._values.evidence(at_s, value)
             if self._seen >= self.decide_after:
                 first = sorted(self._first)
-                if self._integral and first[len(first) // 2] > self.max_count_median:
+                if self._integral and (first[len(first) // 2] > self.max_count_median
+                                       or not _on_a_grid(self._first_times)):
                     self._integral = False
                 self._kind = kind = "counts" if self._integral else "values"
                 if kind == "counts":
