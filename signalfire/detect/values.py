@@ -45,6 +45,9 @@ class ValuesDetector:
         suppress_s: float = 1800.0,
         relearn_s: float = 6 * 3600.0,
         learn_nlp: float = 8.0,
+        seasonal: bool = False,
+        season_halflife_s: float = 7 * 86_400.0,
+        min_slot_s: float = 900.0,
         warmup_buckets: int = 30,
         bucket_s: float | None = None,
     ) -> None:
@@ -60,9 +63,15 @@ class ValuesDetector:
         self.suppress_s = suppress_s
         self.relearn_s = relearn_s
         self.learn_nlp = learn_nlp
+        self.seasonal = seasonal
+        self.season_halflife_s = season_halflife_s
+        self._offsets: list[float] | None = None
+        self._slot_n: list[int] = []
+        self._season_rate = 0.0
+        self._err_f = self._err_s = self._err_w = 0.0
         self.warmup_buckets = warmup_buckets
         self.level_halflife_s = level_halflife_s
-        self.clock = BucketClock(bucket_s=bucket_s)
+        self.clock = BucketClock(min_slot_s=min_slot_s, bucket_s=bucket_s)
         self._decay: float | None = None
         tests = len(self.windows) * (2 if direction == "both" else 1) + len(self.windows)
         self._bonferroni = math.log10(tests)
@@ -108,6 +117,12 @@ class ValuesDetector:
         if self._decay is None and clock.is_learnt:
             bucket_s = clock.bucket_s or 60.0
             self._decay = 0.5 ** (bucket_s / self.level_halflife_s)
+            if self.seasonal:
+                self._offsets = [0.0] * clock.slots_per_day
+                self._slot_n = [0] * clock.slots_per_day
+                # a slot is taught slot_s / bucket_s times a day
+                updates = self.season_halflife_s / 86_400.0 * clock.slot_s / bucket_s
+                self._season_rate = 1.0 - 0.5 ** (1.0 / max(updates, 1.0))
         if steps > self._size:
             self._forget_windows()
         w0 = self._w0
@@ -121,7 +136,18 @@ class ValuesDetector:
         floor = 1e-3 * abs(mean) + 1e-9
         if spread < floor:
             spread = floor
-        r = (x - mean) / spread
+        flat_spread = spread
+        level = mean
+        slot = -1
+        offsets = self._offsets
+        if offsets is not None:
+            slot = clock.slot_of_day(at_s)
+            # the time-of-day profile serves only once it predicts better than the level
+            if self._slot_n[slot] >= 2 and self._err_s < 0.8 * self._err_f:
+                level = mean + offsets[slot]
+                seasonal_spread = math.sqrt(self._err_s / self._err_w)
+                spread = seasonal_spread if seasonal_spread > floor else floor
+        r = (x - level) / spread
         self._push(r)
         self._seen += 1
         best = 0.0
@@ -168,9 +194,11 @@ class ValuesDetector:
             self._anomalous_since_s = None
         since = self._anomalous_since_s
         if since is None or at_s - since >= self.relearn_s or self._seen <= self.warmup_buckets:
-            lim = self.clip_sd * spread
+            lim = self.clip_sd * flat_spread
             self._teach(mean + lim if x > mean + lim else (mean - lim if x < mean - lim else x))
             d = self._decay if self._decay is not None else 1.0
+            if offsets is not None:
+                self._learn_season(x - mean, slot, lim, self.clip_sd * spread, d)
             for i, w in enumerate(self.windows):
                 if w > filled:
                     break
@@ -191,6 +219,22 @@ class ValuesDetector:
             alarm = True
             self._last_alarm_s = at_s
         return score, alarm
+
+    def _learn_season(self, dev: float, slot: int, lim: float, lim_s: float, d: float) -> None:
+        """Teach the time-of-day offset of ``slot`` and the errors with and without it
+        (each residual winsorised at ``clip_sd`` of its own spread)."""
+        offsets = self._offsets
+        assert offsets is not None
+        res_s = dev - offsets[slot]
+        res_s = lim_s if res_s > lim_s else (-lim_s if res_s < -lim_s else res_s)
+        dev = lim if dev > lim else (-lim if dev < -lim else dev)
+        self._err_f = self._err_f * d + dev * dev
+        self._err_s = self._err_s * d + res_s * res_s
+        self._err_w = self._err_w * d + 1.0
+        n = self._slot_n[slot] + 1
+        self._slot_n[slot] = n
+        rate = 1.0 / n if 1.0 / n > self._season_rate else self._season_rate
+        offsets[slot] += rate * res_s
 
     def _teach(self, x: float) -> None:
         d = self._decay if self._decay is not None else 1.0

@@ -322,3 +322,18 @@ def test_normal_and_chi2_tails() -> None:
     assert normal_upper_nlp(7.5) == pytest.approx(-math.log10(3.19e-14), abs=0.02)
     assert chi2_upper_nlp(5.0, 10) == 0.0
     assert chi2_upper_nlp(40.0, 10) == pytest.approx(-math.log10(1.74e-5), abs=0.2)
+
+
+def test_values_can_learn_a_daily_profile() -> None:
+    n = 10 * DAY_MIN
+    minutes = np.arange(n)
+    values = 100.0 + 50.0 * np.sin(2.0 * np.pi * minutes / DAY_MIN)
+    values += np.random.default_rng(8).normal(0.0, 2.0, n)
+    onset = 9 * DAY_MIN + 360  # at the daily high, a shift the daily swing would hide
+    values[onset:onset + 120] -= 30.0
+    _, plain = score_series(ValuesDetector(), minutes_times(n), values.tolist())
+    _, seasonal = score_series(ValuesDetector(seasonal=True), minutes_times(n), values.tolist())
+    late = 8 * DAY_MIN
+    assert [s for s in alarm_minutes(seasonal) if late <= s < onset] == []
+    assert any(onset <= s <= onset + 10 for s in alarm_minutes(seasonal))
+    assert not any(onset <= s <= onset + 10 for s in alarm_minutes(plain))  # hidden by the swing
