@@ -8,7 +8,8 @@ descends from ``SignalfireError``::
     ├── ConfigError            bad settings or page file; names the key path
     ├── InputError             a request or command carried bad data  -> 400/422
     │   ├── TransitionError    a state change the rules forbid        -> 409
-    │   └── PayloadTooLarge    the body is larger than allowed        -> 413
+    │   ├── PayloadTooLarge    the body is larger than allowed        -> 413
+    │   └── TooManyRequests    one client asked too often             -> 429
     ├── NotFound               an id that names nothing               -> 404
     ├── AuthError              missing or wrong API token             -> 401
     ├── ImportFailure          a feed to import could not be read
@@ -51,6 +52,10 @@ class TransitionError(InputError):
 
 class PayloadTooLarge(InputError):
     status_code = 413
+
+
+class TooManyRequests(InputError):
+    status_code = 429
 
 
 class NotFound(SignalfireError):

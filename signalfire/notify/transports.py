@@ -13,10 +13,11 @@ import asyncio
 import json
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -26,6 +27,24 @@ from signalfire.notify.messages import Messages
 from signalfire.store.notifications import Delivery
 
 USER_AGENT = "Signalfire-Webhooks/1"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """Where email goes: an SMTP server (``SIGNALFIRE_SMTP_*``)."""
+
+    host: str
+    port: int = 25
+    sender: str = "status@localhost"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security: str = "none"  # none | starttls | tls
+
+    def options(self) -> dict[str, Any]:
+        return {"host": self.host, "port": self.port, "sender": self.sender,
+                "username": self.username, "password": self.password,
+                "use_tls": self.security == "tls",
+                "start_tls": True if self.security == "starttls" else False}
 
 
 class Transport(Protocol):

@@ -113,6 +113,10 @@ class HtmlRenderer:
         return self._render("is_it_down.html", v=view, page=view.page, crowd=crowd,
                             chart=crowd.chart, base=view.base_url)
 
+    def subscription_page(self, page: Any, *, base: str, state: str, **context: Any) -> bytes:
+        """The pages a subscriber's links lead to: pending, confirmed, manage, unsubscribe."""
+        return self._render("subscription.html", page=page, base=base, state=state, **context)
+
     def history_page(self, view: PageView, incidents: list[Incident], *, number: int,
                      pages: int) -> bytes:
         return self._render("history.html", v=view, page=view.page, incidents=incidents,

@@ -22,13 +22,30 @@ from signalfire import __version__
 from signalfire.domain.crowd import DEFAULT_WINDOW_S
 from signalfire.engine.clock import Clock, system_clock
 from signalfire.engine.intake import ReportWriter
+from signalfire.notify.dispatcher import Dispatcher
+from signalfire.notify.messages import LinkTokens, Messages
+from signalfire.notify.transports import (
+    AppriseTransport,
+    EmailTransport,
+    SmtpConfig,
+    Transport,
+    WebhookTransport,
+)
 from signalfire.publish.html import HtmlRenderer
 from signalfire.publish.site import Publisher, topics_for
 from signalfire.reports.geo import ClientAddress
 from signalfire.reports.identity import ReporterKeys
 from signalfire.reports.limits import RateLimiter
 from signalfire.store import Store
-from signalfire.web import admin, detection_api, monitors_api, problems, reports_api
+from signalfire.web import (
+    admin,
+    detection_api,
+    monitors_api,
+    notify_api,
+    problems,
+    reports_api,
+    subscriptions,
+)
 from signalfire.web.admin import Services
 from signalfire.web.cache import RenderCache
 from signalfire.web.intake import CrowdDirectory, ReportIntake
@@ -50,12 +67,15 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                trusted_proxies: tuple[str, ...] = (), report_window_s: float = DEFAULT_WINDOW_S,
                report_rate_per_minute: float = 10, report_burst: int = 5,
                detection: bool | None = None,
-               detection_every_s: float = 15.0) -> ASGIApp:
+               detection_every_s: float = 15.0, smtp: SmtpConfig | None = None,
+               notify: bool | None = None, notify_hold_s: float = 30.0) -> ASGIApp:
     """The ASGI app. ``background`` runs the duties of a server (maintenance
     ticker, cache warm-up, revision watcher); ``probes`` (default: as
     ``background``) runs the monitors of region ``local`` in this process;
     ``detection`` (default: as ``background``) turns signals into automatic
-    incidents on the pages that enable it."""
+    incidents on the pages that enable it; ``notify`` (default: as
+    ``background``) runs the outbox dispatcher, sending email through ``smtp``
+    when it is given."""
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
@@ -69,6 +89,9 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     writer = ReportWriter(store, window_s=report_window_s)
     crowd = CrowdDirectory(store, pages)
     keys = ReporterKeys(store.instance_secret("reporter-key"))
+    link_tokens = LinkTokens(store.instance_secret("subscriber-links"))
+    messages = Messages(store, base_url=base_url, links=link_tokens)
+    dispatchers: list[Dispatcher] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +122,19 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
             engine = DetectionEngine(store, clock=clock, on_incident=lambda i: admin.
                                      _incident_changed(svc, i, components=True))
             tasks.append(asyncio.create_task(engine.run(detection_every_s)))
+        client = None
+        if background if notify is None else notify:
+            import httpx
+
+            client = httpx.AsyncClient(follow_redirects=False)
+            transports: dict[str, Transport] = {
+                "webhook": WebhookTransport(client, messages, system_clock),
+                "apprise": AppriseTransport(messages)}
+            if smtp is not None:
+                transports["email"] = EmailTransport(messages, **smtp.options())
+            dispatcher = Dispatcher(store, messages, transports, clock, hold_s=notify_hold_s)
+            dispatchers.append(dispatcher)
+            tasks.append(asyncio.create_task(dispatcher.run()))
         try:
             yield
         finally:
@@ -108,6 +144,13 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await anyio.to_thread.run_sync(writer.stop)
+            if client is not None:
+                await client.aclose()
+            for d in dispatchers:
+                for transport in d.transports.values():
+                    if isinstance(transport, EmailTransport):
+                        await transport.close()
+            dispatchers.clear()
 
     api = FastAPI(
         title="Signalfire", version=__version__, lifespan=lifespan,
@@ -119,6 +162,9 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.state.crowd = crowd
     api.state.report_writer = writer
     api.state.reporter_keys = keys
+    api.state.link_tokens = link_tokens
+    api.state.subscribe_limiter = RateLimiter(per_minute=5, burst=3)
+    api.state.wake_dispatcher = lambda: [d.wake() for d in dispatchers]
     problems.install(api)
     api.include_router(admin.router)
     api.include_router(detection_api.router)
@@ -127,6 +173,8 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.include_router(monitors_api.heartbeat)
     api.include_router(reports_api.router)
     api.include_router(reports_api.admin)
+    api.include_router(subscriptions.router)
+    api.include_router(notify_api.router)
     api.include_router(public_docs_router)
     api.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
