@@ -121,6 +121,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
 
             engine = DetectionEngine(store, clock=clock, on_incident=lambda i: admin.
                                      _incident_changed(svc, i, components=True))
+            metrics.watch_detection(engine)
             tasks.append(asyncio.create_task(engine.run(detection_every_s)))
         client = None
         if background if notify is None else notify:

@@ -1,5 +1,5 @@
 """Prometheus metrics at ``/metrics``: monitors up or down per region, probe
-latency, scheduler lag and queue depths, cache use.
+latency, scheduler lag and queue depths, cache use, what detection sees.
 
 One registry per application (no process-wide singletons), so tests and
 several apps in one process do not share counters.
@@ -8,6 +8,7 @@ several apps in one process do not share counters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -43,6 +44,27 @@ class _MonitorStates(Collector):
         yield latency
 
 
+class _Detection(Collector):
+    """What detection sees now, per page: read at scrape time from the engine."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        confidence = GaugeMetricFamily(
+            "signalfire_detection_confidence",
+            "Confidence of the page's current signal (0 when nothing is unusual)",
+            labels=["page"])
+        series = GaugeMetricFamily("signalfire_detection_series",
+                                   "Report series the page's detectors watch", labels=["page"])
+        for page_id, watch in list(self.engine.pages.items()):
+            signal = watch.last_signal
+            confidence.add_metric([page_id], signal.confidence if signal else 0.0)
+            series.add_metric([page_id], float(len(watch.watches)))
+        yield confidence
+        yield series
+
+
 class Metrics:
     def __init__(self, store: Store) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -62,6 +84,10 @@ class Metrics:
         g = Gauge(name, doc, registry=self.registry)
         g.set_function(read)
         self._gauges[name] = g
+
+    def watch_detection(self, engine: Any) -> None:
+        """Export the detection engine's per-page view (``signalfire.engine.detection``)."""
+        self.registry.register(_Detection(engine))
 
     def observed(self, observations: Iterable[Observation], kinds: dict[str, Monitor]) -> None:
         for o in observations:

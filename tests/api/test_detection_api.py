@@ -150,6 +150,9 @@ def test_the_server_detects_by_itself_and_the_public_sees_it_at_once(store, cloc
             if incidents:
                 break
             time.sleep(0.05)
+        metrics = anon.get("/metrics").text
     assert [i["name"] for i in incidents] == ["Users report problems"]
+    assert f'signalfire_detection_confidence{{page="{page.id}"}}' in metrics
+    assert f'signalfire_detection_series{{page="{page.id}"}} 3.0' in metrics
     (incident,) = store.list_incidents(page.id)
     assert incident.auto_detected and incident.detected_at == clock()
