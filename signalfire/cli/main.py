@@ -84,7 +84,8 @@ def _serve(settings, store, *, default_page: str | None) -> None:  # type: ignor
                      trusted_proxies=settings.trusted_proxy_networks(),
                      report_window_s=settings.report_window_minutes * 60.0,
                      report_rate_per_minute=settings.report_rate_per_minute,
-                     report_burst=settings.report_burst)
+                     report_burst=settings.report_burst, smtp=settings.smtp(),
+                     notify_hold_s=float(settings.notify_coalesce_seconds))
     _run_uvicorn(app, settings)
 
 
@@ -148,8 +149,18 @@ def demo(host: str | None, port: int | None, agents: bool) -> None:
         out.print(f"Status page: {base}/  ·  API docs: {base}/api/docs  ·  "
                   f"break the demo service: {base}/_demo/", highlight=False)
         out.print(f"Signalfire demo running at {base}", highlight=False)
+        from signalfire.notify.transports import SmtpConfig
+        from signalfire.sim.mailbox import Mailbox
+
+        # The demo's own SMTP server: its mail is shown at /_demo/mail.
+        mailbox = Mailbox().start()
+        out.print(f"Demo mailbox (email sent to subscribers): {base}/_demo/mail",
+                  highlight=False)
         app = create_app(store, base_url=settings.base_url,
-                         max_body_bytes=settings.max_body_bytes, default_page="clipstream")
+                         max_body_bytes=settings.max_body_bytes, default_page="clipstream",
+                         smtp=SmtpConfig(host="127.0.0.1", port=mailbox.port,
+                                         sender="status@clipstream.example"),
+                         notify_hold_s=10.0)
         from signalfire.sim.crowd import LiveCrowd, backfill
 
         page = store.get_page("clipstream")
@@ -161,9 +172,11 @@ def demo(host: str | None, port: int | None, agents: bool) -> None:
         crowd.start()
         processes = [_spawn_agent(base, token, region, settings) for region, token in agent_tokens]
         try:
-            _run_uvicorn(Mount(app, target_app(faults)), settings)
+            _run_uvicorn(Mount(Mount(app, target_app(faults)), mailbox.app(),
+                               prefix="/_demo/mail"), settings)
         finally:
             crowd.stop()
+            mailbox.stop()
             for proc in processes:
                 proc.terminate()
             for proc in processes:

@@ -57,6 +57,7 @@ def _lower(value: Any) -> Any:
 StrictInt = Annotated[int, BeforeValidator(_strict_int)]
 LogLevel = Annotated[Literal["debug", "info", "warning", "error"], BeforeValidator(_lower)]
 LogFormat = Annotated[Literal["text", "json"], BeforeValidator(_lower)]
+SmtpSecurity = Annotated[Literal["none", "starttls", "tls"], BeforeValidator(_lower)]
 
 
 class Settings(BaseSettings):
@@ -111,6 +112,23 @@ class Settings(BaseSettings):
         default=5, description="Reports one address may send at once before the per-minute "
                                "rate applies.")
 
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server that sends subscribers' email; unset: email "
+                                  "subscriptions are kept but nothing is sent.")
+    smtp_port: Annotated[StrictInt, Ge(1), Le(65535)] = Field(
+        default=25, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if the "
+                                                                "server wants one.")
+    smtp_password: str | None = Field(default=None, repr=False,
+                                      description="SMTP password; prefer the _FILE form.")
+    smtp_security: SmtpSecurity = Field(
+        default="none", description="`none`, `starttls` or `tls` (implicit TLS, port 465).")
+    mail_from: str = Field(default="status@localhost",
+                           description="Address subscribers' email comes from.")
+    notify_coalesce_seconds: Annotated[StrictInt, Ge(0), Le(3600)] = Field(
+        default=30, description="Follow-up messages about one incident wait this long, so a "
+                                "quick run of updates reaches people as one message.")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -144,6 +162,16 @@ class Settings(BaseSettings):
 
     def trusted_proxy_networks(self) -> tuple[str, ...]:
         return tuple(item.strip() for item in self.trusted_proxies.split(",") if item.strip())
+
+    def smtp(self) -> Any:
+        """The SMTP settings for the notifier, or None when no server is set."""
+        if not self.smtp_host:
+            return None
+        from signalfire.notify.transports import SmtpConfig
+
+        return SmtpConfig(host=self.smtp_host, port=self.smtp_port, sender=self.mail_from,
+                          username=self.smtp_username, password=self.smtp_password,
+                          security=self.smtp_security)
 
     def resolved_database_url(self) -> str:
         """``database_url``, or the SQLite file inside ``data_dir`` when it is unset."""

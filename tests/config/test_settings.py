@@ -107,7 +107,8 @@ def test_every_setting_can_come_from_a_file(tmp_path, field):
               "max_body_bytes": "512", "base_url": "https://status.example.com",
               "observation_retention_days": "30", "trusted_proxies": "10.0.0.0/8, ::1",
               "report_window_minutes": "15", "report_retention_days": "7",
-              "report_rate_per_minute": "20", "report_burst": "3"}
+              "report_rate_per_minute": "20", "report_burst": "3", "smtp_port": "2525",
+              "smtp_security": "starttls", "notify_coalesce_seconds": "10"}
     value = sample.get(field, "/srv/value")
     secret = tmp_path / "secret"
     secret.write_text(f"  {value}\n", encoding="utf-8")

@@ -7,6 +7,7 @@ is Debian's Chromium driven by Playwright. Nothing leaves the machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -44,6 +45,12 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The demo page served by uvicorn on a free loopback port, stopped after the test."""
+    with serve_demo(tmp_path) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_demo(tmp_path: Path, **app_options: Any) -> Iterator[LiveServer]:
     store = open_store(f"sqlite:///{tmp_path / 'live.db'}")
     page_id = seed_demo(store, now=datetime.now(UTC))
 
@@ -54,7 +61,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    app = create_app(store, base_url=url, background=False)
+    app = create_app(store, base_url=url, background=False, **app_options)
     # ws="none": the pages use no websockets, and importing uvicorn's websockets
     # protocol raises a DeprecationWarning, which this test run treats as an error.
     config = uvicorn.Config(app, lifespan="on", ws="none", log_level="warning",
