@@ -227,16 +227,10 @@ class DetectionEngine:
 
     def _probe_evidence(self, page_id: str, names: dict[str, str],
                         now: datetime) -> list[Evidence]:
-        monitors = [m for m in self.store.list_monitors(page_id=page_id, enabled_only=True)
-                    if m.component_id]
-        if not monitors:
-            return []
-        states: dict[str, list[RegionState]] = {m.id: [] for m in monitors}
-        for m in monitors:
-            states[m.id] = [s for s in self.store.monitor_states(m.id) if s.region in m.regions]
         by_component: dict[str, list[Any]] = {}
-        for m in monitors:
-            by_component.setdefault(m.component_id or "", []).append((m, states[m.id]))
+        for m, states in self.store.page_monitor_states(page_id):
+            if m.component_id:
+                by_component.setdefault(m.component_id, []).append((m, states))
         out = []
         for cid, pairs in by_component.items():
             verdict = component_status(pairs, now=now)

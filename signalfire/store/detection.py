@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, text, update
 
 from signalfire.domain.model import Incident
+from signalfire.domain.probe import Monitor
+from signalfire.domain.quorum import RegionState
 from signalfire.domain.rules import check_incident_transition, impact_for_components
 from signalfire.domain.status import ComponentStatus, IncidentStatus
 from signalfire.errors import TransitionError
@@ -98,6 +100,24 @@ class DetectionMixin:
         with self._read() as conn:
             return {r.page_id: dict(r.settings)
                     for r in conn.execute(select(d.page_id, d.settings))}
+
+    def page_monitor_states(self: Store, page_id: str,
+                            ) -> list[tuple[Monitor, list[RegionState]]]:
+        """The page's enabled monitors with their states in their own regions, in
+        two queries (detection reads them every round)."""
+        from signalfire.store.monitoring import state_from_row
+
+        monitors = self.list_monitors(page_id=page_id, enabled_only=True)
+        states: dict[str, list[RegionState]] = {m.id: [] for m in monitors}
+        regions = {m.id: set(m.regions) for m in monitors}
+        ids = list(states)
+        with self._read() as conn:
+            for start in range(0, len(ids), 500):
+                for r in conn.execute(select(t.monitor_states).where(
+                        t.monitor_states.c.monitor_id.in_(ids[start:start + 500]))):
+                    if r.region in regions[r.monitor_id]:
+                        states[r.monitor_id].append(state_from_row(r))
+        return [(m, states[m.id]) for m in monitors]
 
     # -- automatic incidents ---------------------------------------------------------------
 
