@@ -81,11 +81,17 @@ class Dispatcher:
         now = self.clock()
         fanned = await anyio.to_thread.run_sync(
             lambda: self.store.fan_out(now=now, hold_s=self.hold_s))
+        # Each kind of channel has its own stream, so 100,000 emails going out
+        # through one SMTP server do not hold up the webhooks behind them.
+        busy = await asyncio.gather(*(self._round(kind, now) for kind in self.transports))
+        return fanned > 0 or any(busy)
+
+    async def _round(self, kind: str, now: datetime) -> bool:
         claimed = await anyio.to_thread.run_sync(
             lambda: self.store.claim_deliveries(self.worker, now=now, limit=self.batch,
-                                                lease_s=self.lease_s))
+                                                lease_s=self.lease_s, kind=kind))
         if not claimed:
-            return fanned > 0
+            return False
         # Read what the messages say (the incident, the page) off the event loop.
         await anyio.to_thread.run_sync(self._prepare, claimed)
         outcomes = await asyncio.gather(*(self._send(d) for d in claimed))

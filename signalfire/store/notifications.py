@@ -326,7 +326,7 @@ class NotificationsMixin:
     # -- the outbox: deliveries -----------------------------------------------------------
 
     def claim_deliveries(self: Store, worker: str, *, now: datetime, limit: int = 200,
-                         lease_s: float = 60.0) -> list[Delivery]:
+                         lease_s: float = 60.0, kind: str | None = None) -> list[Delivery]:
         """Take up to ``limit`` due deliveries for ``worker`` for ``lease_s``.
 
         One statement: on PostgreSQL the candidates are locked with SKIP LOCKED;
@@ -337,6 +337,8 @@ class NotificationsMixin:
         due = select(d.id).where(
             d.status == "pending", d.not_before <= now,
             or_(d.claimed_until.is_(None), d.claimed_until < now)).order_by(d.id).limit(limit)
+        if kind is not None:  # one stream per channel kind: slow email never holds up webhooks
+            due = due.where(d.kind == kind)
         if not self.is_sqlite:
             due = due.with_for_update(skip_locked=True)
         until = now + timedelta(seconds=lease_s)

@@ -442,6 +442,6 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("event_id", "subscriber_id", name="uq_delivery_subscriber"),
     UniqueConstraint("event_id", "channel_id", name="uq_delivery_channel"),
-    Index("ix_deliveries_due", "status", "not_before"),
+    Index("ix_deliveries_due", "status", "kind", "not_before"),
     Index("ix_deliveries_coalesce", "subscriber_id", "channel_id", "coalesce_key", "status"),
 )

@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id', 'subscriber_id', name='uq_delivery_subscriber')
     )
     op.create_index('ix_deliveries_coalesce', 'deliveries', ['subscriber_id', 'channel_id', 'coalesce_key', 'status'], unique=False)
-    op.create_index('ix_deliveries_due', 'deliveries', ['status', 'not_before'], unique=False)
+    op.create_index('ix_deliveries_due', 'deliveries', ['status', 'kind', 'not_before'], unique=False)
     op.create_table('subscriber_components',
     sa.Column('subscriber_id', sa.String(length=32), nullable=False),
     sa.Column('component_id', sa.String(length=32), nullable=False),
