@@ -181,7 +181,9 @@ class AutoDetector:
         # lowers the score of the next, so isolated surprises rank first
         score = score_of(nlp / (1.0 + self.busy_penalty * len(onsets)), self.half_nlp)
         onsets.append(self._n)
-        return score, score >= self.threshold
+        # the penalty ranks onsets against each other; whether this one alarms is
+        # the evidence's own business
+        return score, score_of(nlp, self.half_nlp) >= self.threshold
 
     def _likelihood(self, nlp: float) -> float:
         """The evidence judged against this series' own history of evidence."""
