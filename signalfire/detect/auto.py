@@ -64,6 +64,7 @@ class AutoDetector:
         report_nlp: float = 2.0,
         counts_report_nlp: float = 3.0,
         suppress_buckets: int = 200,
+        counts_suppress_buckets: int = 200,
         warmup_buckets: int = 150,
         short_buckets: int = 5,
         long_buckets: float = 2000.0,
@@ -90,6 +91,7 @@ class AutoDetector:
         self._decay = 0.5 ** (1.0 / long_buckets)
         self._counts_decay = 0.5 ** (1.0 / counts_long_buckets)
         self._counts_report_nlp = counts_report_nlp
+        self._counts_suppress_buckets = counts_suppress_buckets
         self.busy_penalty = busy_penalty
         self._counts_busy_penalty = counts_busy_penalty
         self.busy_horizon_buckets = busy_horizon_buckets
@@ -153,6 +155,7 @@ class AutoDetector:
                     self._decay = self._counts_decay
                     self.report_nlp = self._counts_report_nlp
                     self.busy_penalty = self._counts_busy_penalty
+                    self.suppress_buckets = self._counts_suppress_buckets
             nlp = nlp_c if self._integral else nlp_v
         elif kind == "counts":
             nlp, _ = self._counts.evidence(at_s, value)
