@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text, update
 
+from signalfire.domain.events import Audience, EventKind
 from signalfire.domain.model import Incident
 from signalfire.domain.probe import Monitor
 from signalfire.domain.quorum import RegionState
@@ -177,6 +178,10 @@ class DetectionMixin:
                 assert isinstance(current.status, IncidentStatus)
                 self._insert_update(conn, incident_id, current.status, body or CONFIRMED_BODY,
                                     now, now, pending)
+            if not current.published:
+                # The public's first word about it: as if it opened now.
+                self._emit(conn, current.page_id, EventKind.INCIDENT_CREATED, incident_id,
+                           current.component_ids, {}, now=now, audience=Audience.PUBLIC)
         return self.get_incident(incident_id)
 
     def dismiss_incident(self: Store, incident_id: str, *, now: datetime,
@@ -210,8 +215,11 @@ class DetectionMixin:
         if current.is_open:
             body = DISMISSED_BODY + (f" {reason}" if reason else "")
             if current.published:
-                # Hands back the component statuses it set.
+                # Hands back the component statuses it set; those who heard it
+                # opened hear it is over.
                 self.add_update(incident_id, status=IncidentStatus.RESOLVED, body=body, now=now)
+                self.emit(current.page_id, EventKind.INCIDENT_RESOLVED, incident_id, now=now,
+                          component_ids=current.component_ids)
             else:
                 # It never set any: leave what the probes say alone.
                 self.detection_update(incident_id, status=IncidentStatus.RESOLVED, body=body,
@@ -255,4 +263,11 @@ class DetectionMixin:
                                       field="status")
             self._link_components(conn, incident_id, statuses)
             self._insert_update(conn, incident_id, status, body, now, now, apply)
+            if current.dismissed_at is None:
+                kind = (EventKind.INCIDENT_RESOLVED if status is IncidentStatus.RESOLVED
+                        else EventKind.INCIDENT_UPDATED)
+                self._emit(conn, current.page_id, kind, incident_id,
+                           {*current.component_ids, *statuses}, {}, now=now,
+                           audience=Audience.PUBLIC if current.published
+                           else Audience.OPERATORS)
         return self.get_incident(incident_id)

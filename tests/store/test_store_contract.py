@@ -305,3 +305,40 @@ def test_dismissing_a_held_back_incident_leaves_component_statuses_alone(any_sto
     d = any_store.dismiss_incident(i.id, now=clock.advance(minutes=1))
     assert d.status is IncidentStatus.RESOLVED and d.dismissed_at == clock()
     assert any_store.get_component(c.id).status is OUT
+
+
+def _events(store, incident_id):
+    from sqlalchemy import select
+
+    from signalfire.store import schema as t
+
+    e = t.notify_events.c
+    with store.engine.connect() as conn:
+        return [(r.kind, r.audience) for r in conn.execute(
+            select(e.kind, e.audience).where(e.subject_id == incident_id).order_by(e.id))]
+
+
+def test_automatic_incidents_tell_operators_first_and_the_public_once_confirmed(
+        any_store, clock, page):
+    c = any_store.create_component(page.id, name="Feed", now=clock())
+    i = any_store.create_incident(
+        page.id, name="Problems with Feed", status=IncidentStatus.INVESTIGATING, body="Seen.",
+        now=clock(), components={c.id: OUT}, auto_detected=True, published=False,
+        detected_at=clock(), detection={"statuses": {c.id: OUT.value}})
+    any_store.detection_update(i.id, status=IncidentStatus.INVESTIGATING, body="Grew.",
+                               now=clock(), statuses={}, detection={"statuses": {}})
+    any_store.confirm_incident(i.id, now=clock())
+    any_store.detection_update(i.id, status=IncidentStatus.RESOLVED, body="Quiet.",
+                               now=clock(), statuses={}, detection={})
+    assert _events(any_store, i.id) == [
+        ("incident.auto_detected", "operators"), ("incident.updated", "operators"),
+        ("incident.created", "public"), ("incident.resolved", "public")]
+
+
+def test_dismissing_a_public_false_alarm_tells_the_public_it_is_over(any_store, clock, page):
+    i = any_store.create_incident(
+        page.id, name="Users report problems", status=IncidentStatus.INVESTIGATING,
+        body="Seen.", now=clock(), auto_detected=True, detected_at=clock())
+    any_store.dismiss_incident(i.id, now=clock())
+    assert _events(any_store, i.id) == [("incident.created", "public"),
+                                        ("incident.resolved", "public")]
