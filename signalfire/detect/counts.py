@@ -1,8 +1,9 @@
 """The counts detector: user reports per minute, mentions per five minutes.
 
 For each bucket it predicts the expected count from a seasonal baseline learnt
-online, then asks how unlikely the counts of the last 1, 5, 15 and 60 buckets
-are under a negative binomial with that mean (see docs/detection.md):
+online, then asks how unlikely the counts of the last ``windows`` buckets
+(1, 3, 10, 30 and 60) are under a negative binomial with that mean and an
+overdispersion learnt per window (the maths: docs/detection.md):
 
     expected  mu_t = c_t * L_t * f_tod[slot(t)] * f_dow[day(t)]
 
@@ -10,22 +11,25 @@ are under a negative binomial with that mean (see docs/detection.md):
   half-life ``baseline_halflife_s``);
 - ``f_tod`` and ``f_dow`` are the time-of-day and day-of-week factors (decayed
   ratios of counts to what the level alone predicts, half-life
-  ``season_halflife_s``), 1 until a slot has seen data;
+  ``season_halflife_s``), from priors worth a slot's usual counts;
 - ``c`` is a short correction (half-life ``level_halflife_s``) so that a slow
   drift of the whole day does not look like an outage.
 
-The baseline stays robust to past outages: a bucket that scores above the
-threshold teaches nothing, and every other bucket teaches through a
-winsorised count (at most ``clip_sd`` standard deviations above the
-expectation), so an outage a week ago does not raise this week's expectation
-in the same slot. Only after ``relearn_s`` of continuous alarm does the
-baseline accept the new level (a permanent change, not an outage).
+The baseline stays robust to past outages: a bucket whose evidence reaches
+``learn_nlp`` teaches the level and the seasons nothing, and every other
+bucket teaches through a winsorised count (at most ``clip_sd`` standard
+deviations above the expectation), so an outage a week ago does not raise this
+week's expectation in the same slot. Only after ``relearn_s`` of continuous
+alarm does the baseline accept the new level (a permanent change, not an
+outage).
 
 The alarm is a state, not a pulse: it rises on the first bucket where the
-score reaches ``threshold`` and one window also clears the floors (at least
-``min_excess`` counts above its expectation and ``min_ratio`` times it), and
-it stays up until the evidence has stayed below half the threshold's for
-``hold_s``. One outage is one alarm episode, however it flickers.
+score reaches ``threshold`` and one window of at least ``min_alarm_buckets``
+also clears the floors (at least ``min_excess`` counts above its expectation
+and ``min_ratio`` times it, or times the level just before it when that was
+higher), and it stays up until the evidence has stayed below half the
+threshold's for ``hold_s``. One outage is one alarm episode, however it
+flickers.
 """
 
 from __future__ import annotations
