@@ -104,7 +104,8 @@ class AutoDetector:
         # series' history, so their baselines learn from every bucket.
         counts_kw: dict[str, object] = {"direction": "both", "learn_nlp": math.inf,
                                         "windows": (1, 3, 10), **(counts_options or {})}
-        values_kw: dict[str, object] = {"learn_nlp": math.inf, **(values_options or {})}
+        values_kw: dict[str, object] = {"learn_nlp": math.inf, "local_halflife_buckets": 12.0,
+                                        **(values_options or {})}
         self._counts = CountsDetector(**counts_kw)  # type: ignore[arg-type]
         self._values = ValuesDetector(**values_kw)  # type: ignore[arg-type]
         self._kind: str | None = None

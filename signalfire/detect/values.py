@@ -12,6 +12,11 @@ buckets it then tests
 - a variance change: the mean of ``r^2`` over the window against its running
   mean, as a chi-square with ``w`` degrees of freedom.
 
+With ``local_halflife_buckets``, a third test compares each value with a
+short running mean (that half-life, in buckets) and its own spread: a jump
+against the last few buckets, which a slow baseline would call ordinary when
+the series has just moved.
+
 The largest of those tail statistics (minus log10 of the number of tests, a
 Bonferroni correction) is the evidence; the score maps it to [0, 1] as for
 counts, so one threshold serves both.
@@ -48,6 +53,7 @@ class ValuesDetector:
         seasonal: bool = False,
         season_halflife_s: float = 7 * 86_400.0,
         min_slot_s: float = 900.0,
+        local_halflife_buckets: float = 0.0,
         warmup_buckets: int = 30,
         bucket_s: float | None = None,
     ) -> None:
@@ -64,6 +70,9 @@ class ValuesDetector:
         self.relearn_s = relearn_s
         self.learn_nlp = learn_nlp
         self.seasonal = seasonal
+        self.local_halflife_buckets = local_halflife_buckets
+        self._local_decay = 0.5 ** (1.0 / local_halflife_buckets) if local_halflife_buckets > 0 else 0.0
+        self._local_m = self._local_w = self._local_sq = self._local_sw = 0.0
         self.season_halflife_s = season_halflife_s
         self._offsets: list[float] | None = None
         self._slot_n: list[int] = []
@@ -182,6 +191,36 @@ class ValuesDetector:
             if nlp > best and ((up and m_r >= 0.0) or (down and m_r <= 0.0)):
                 best = nlp
                 change = m_r
+        local = self.local_halflife_buckets
+        if local > 0.0:
+            # a jump against the last few buckets, with its own spread
+            lw = self._local_w
+            if lw > 0.0 and self._local_sw > 0.0:
+                spread_l = math.sqrt(self._local_sq / self._local_sw)
+                if spread_l < floor:
+                    spread_l = floor
+                z = (x - self._local_m / lw) / spread_l
+                if (up and z > 0.0) or (down and z < 0.0):
+                    nlp = normal_upper_nlp(z if z > 0.0 else -z)
+                    if nlp > best:
+                        best = nlp
+                        change = z
+                dev = x - self._local_m / lw
+                lim_l = self.clip_sd * spread_l
+                dev = lim_l if dev > lim_l else (-lim_l if dev < -lim_l else dev)
+                d_long = self._decay if self._decay is not None else 1.0
+                self._local_sq = self._local_sq * d_long + dev * dev
+                self._local_sw = self._local_sw * d_long + 1.0
+                x_l = self._local_m / lw + dev
+            else:
+                x_l = x
+                if lw > 0.0:
+                    dev = x - self._local_m / lw
+                    self._local_sq += dev * dev
+                    self._local_sw += 1.0
+            d_l = self._local_decay
+            self._local_m = self._local_m * d_l + x_l
+            self._local_w = lw * d_l + 1.0
         best -= self._bonferroni
         if best < 0.0:
             best = 0.0

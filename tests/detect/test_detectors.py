@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -241,6 +242,7 @@ def mixed_series(seed: int) -> tuple[list[float], list[float]]:
 FACTORIES = {
     "counts": CountsDetector,
     "values": ValuesDetector,
+    "values with a local test": partial(ValuesDetector, local_halflife_buckets=10.0, seasonal=True),
     "auto": AutoDetector,
     "auto on values": AutoDetector,
 }
@@ -337,3 +339,17 @@ def test_values_can_learn_a_daily_profile() -> None:
     assert [s for s in alarm_minutes(seasonal) if late <= s < onset] == []
     assert any(onset <= s <= onset + 10 for s in alarm_minutes(seasonal))
     assert not any(onset <= s <= onset + 10 for s in alarm_minutes(plain))  # hidden by the swing
+
+
+def test_the_local_test_sees_a_jump_a_slow_baseline_calls_ordinary() -> None:
+    n = 2 * DAY_MIN
+    rng = np.random.default_rng(12)
+    # a level that wanders widely over the day, with little noise minute to minute
+    values = 100.0 + 40.0 * np.sin(2.0 * np.pi * np.arange(n) / 700.0) + rng.normal(0.0, 1.0, n)
+    onset = DAY_MIN + 300
+    values[onset:onset + 5] += 40.0  # within the day's swing, far above the last minutes
+    times = minutes_times(n)
+    _, plain = score_series(ValuesDetector(), times, values.tolist())
+    _, local = score_series(ValuesDetector(local_halflife_buckets=10.0), times, values.tolist())
+    assert any(onset <= s <= onset + 2 for s in alarm_minutes(local))
+    assert not any(onset <= s <= onset + 2 for s in alarm_minutes(plain))
