@@ -24,10 +24,13 @@ engine's, or the one a backtest sweeps) sees each anomaly once. Nothing is
 reported during the first ``warmup_buckets`` buckets. An onset's score is
 divided by ``1 + busy_penalty * n``, n being the onsets in the last
 ``busy_horizon_buckets`` buckets: in a bursty series, the isolated surprise
-ranks above the tenth burst of the month.
+ranks above the tenth burst of the month. With ``record_power``, an onset
+whose raw evidence falls short of the biggest seen before in the series is
+scaled down by (evidence / biggest) ** record_power.
 
 Counts use their own ``counts_*`` values of the long half-life, the report
-level and the penalty: tweets and reports are burstier than measurements.
+level, the suppression, the penalty and the record power: tweets and reports
+are burstier than measurements.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class AutoDetector:
         busy_penalty: float = 0.0,
         counts_busy_penalty: float = 0.5,
         busy_horizon_buckets: int = 10_000,
+        record_power: float = 0.0,
+        counts_record_power: float = 0.5,
         cap_nlp: float = 10.0,
         decide_after: int = 20,
         max_count_median: float = 1000.0,
@@ -95,6 +100,10 @@ class AutoDetector:
         self.busy_penalty = busy_penalty
         self._counts_busy_penalty = counts_busy_penalty
         self.busy_horizon_buckets = busy_horizon_buckets
+        self.record_power = record_power
+        self._counts_record_power = counts_record_power
+        self._past_peak = 0.0
+        self._event_peak = 0.0
         self._onsets: deque[int] = deque()
         self._w0 = self._w1 = self._w2 = 0.0
         self._first: list[float] = []
@@ -156,34 +165,46 @@ class AutoDetector:
                     self._decay = self._counts_decay
                     self.report_nlp = self._counts_report_nlp
                     self.busy_penalty = self._counts_busy_penalty
+                    self.record_power = self._counts_record_power
                     self.suppress_buckets = self._counts_suppress_buckets
             nlp = nlp_c if self._integral else nlp_v
         elif kind == "counts":
             nlp, _ = self._counts.evidence(at_s, value)
         else:
             nlp, _ = self._values.evidence(at_s, value)
-        nlp = self._likelihood(nlp)
+        raw = nlp
+        nlp = self._likelihood(raw)
         self._n += 1
         if self._n <= self.warmup_buckets:
             return 0.0, False
         if self._quiet_left > 0:
             self._quiet_left -= 1
+            if raw > self._event_peak:
+                self._event_peak = raw
+            if self._quiet_left == 0 and self._event_peak > self._past_peak:
+                self._past_peak = self._event_peak
             if nlp < self.report_nlp:
                 self._armed = True
             return 0.0, False
-        if nlp < self.report_nlp:
-            self._armed = True
-            return 0.0, False
-        if not self._armed:
+        if nlp < self.report_nlp or not self._armed:
+            if nlp < self.report_nlp:
+                self._armed = True
+            if raw > self._past_peak:
+                self._past_peak = raw
             return 0.0, False
         self._armed = False
         self._quiet_left = self.suppress_buckets
+        self._event_peak = raw
         onsets = self._onsets
         while onsets and onsets[0] < self._n - self.busy_horizon_buckets:
             onsets.popleft()
-        # a series that keeps having onsets is bursty by nature: each recent one
-        # lowers the score of the next, so isolated surprises rank first
-        score = score_of(nlp / (1.0 + self.busy_penalty * len(onsets)), self.half_nlp)
+        # A series that keeps having onsets is bursty by nature: each recent one
+        # lowers the score of the next, so isolated surprises rank first; and an
+        # onset whose evidence falls short of the biggest seen before ranks lower.
+        record = 1.0
+        if self.record_power > 0.0 and self._past_peak > 0.0 and raw < self._past_peak:
+            record = (raw / self._past_peak) ** self.record_power
+        score = score_of(nlp * record / (1.0 + self.busy_penalty * len(onsets)), self.half_nlp)
         onsets.append(self._n)
         # the penalty ranks onsets against each other; whether this one alarms is
         # the evidence's own business
