@@ -125,6 +125,7 @@ class CountsDetector:
         self._sum_mu = [0.0] * nw
         self._phi_num = [0.0] * nw
         self._phi_den = [0.0] * nw
+        self._phis = [0.0] * nw  # this bucket's overdispersion per window
         self._seen = 0
         self._alarm_since_s: float | None = None
         self._quiet_since_s: float | None = None
@@ -179,7 +180,7 @@ class CountsDetector:
         mu = corr * base
         return (mu if mu > 0.05 else 0.05), f_tod, f_dow, slot, day
 
-    def _learn(self, x: float, mu: float, f_tod: float, f_dow: float, slot: int, day: int) -> None:
+    def _learn(self, x: float, f_tod: float, f_dow: float, slot: int, day: int) -> None:
         decays = self._decays
         if decays is None:
             d_level = d_base = d_season = d_day = 1.0
@@ -196,7 +197,6 @@ class CountsDetector:
             self._tod_den[slot] = self._tod_den[slot] * d_season + level * f_dow
             self._dow_num[day] = self._dow_num[day] * d_day + x
             self._dow_den[day] = self._dow_den[day] * d_day + level * f_tod
-        del mu
 
     # -- the verdicts -----------------------------------------------------
 
@@ -232,7 +232,7 @@ class CountsDetector:
             self._forget_windows()
         mu, f_tod, f_dow, slot, day = self._predict(at_s)
         if mu < 0.0:  # the very first bucket: nothing to compare with yet
-            self._learn(x, x, f_tod, f_dow, slot, day)
+            self._learn(x, f_tod, f_dow, slot, day)
             self._push(x, x)
             return 0.0, False
         self._push(x, mu)
@@ -258,6 +258,7 @@ class CountsDetector:
         long_w = windows[last]
         long_x = sum_x[last]
         long_mu = sum_mu[last]
+        phis = self._phis
         for i, w in enumerate(windows):
             if w > filled:
                 break
@@ -265,6 +266,7 @@ class CountsDetector:
             expect = sum_mu[i]
             phi = phi_num[i] / phi_den[i] if phi_den[i] > 0.0 else phi_min
             phi = phi_min if phi < phi_min else (phi_max if phi > phi_max else phi)
+            phis[i] = phi
             nlp = nb_upper_nlp(total, expect, phi)
             if w >= min_alarm and nlp - bonferroni >= cut and total - expect >= self.min_excess:
                 # the ratio floor is against the baseline, or against the level of the
@@ -309,7 +311,8 @@ class CountsDetector:
             self._raised_since_s = None
             teach = True
         if teach or (since is None and self.follow_raised):
-            var1 = mu + self._phi(0) * mu * mu
+            phi0 = phis[0] if filled >= windows[0] else self._phi(0)
+            var1 = mu + phi0 * mu * mu
             cap = mu + self.clip_sd * math.sqrt(var1)
             if not teach:
                 # raised but not alarming: only the short correction follows, so a
@@ -320,13 +323,13 @@ class CountsDetector:
                 self._corr_den = self._corr_den * d_level + level * f_tod * f_dow
         if teach:
             d_disp = self._decays[3] if self._decays is not None else 1.0
-            self._learn(x if x < cap else cap, mu, f_tod, f_dow, slot, day)
+            self._learn(x if x < cap else cap, f_tod, f_dow, slot, day)
             for i, w in enumerate(windows):
                 if w > filled:
                     break
                 expect = sum_mu[i]
                 dev = sum_x[i] - expect
-                var = expect + self._phi(i) * expect * expect
+                var = expect + phis[i] * expect * expect
                 lim = self.clip_sd * math.sqrt(var)
                 if dev > lim:
                     dev = lim
