@@ -113,7 +113,11 @@ class AutoDetector:
         # series' history, so their baselines learn from every bucket.
         counts_kw: dict[str, object] = {"direction": "both", "learn_nlp": math.inf,
                                         "windows": (1, 3, 10), **(counts_options or {})}
+        # a time-of-day profile only for series with a clear daily rhythm (it must
+        # explain 90 % of the variance): elsewhere a profile learnt from a few days
+        # mostly adds noise
         values_kw: dict[str, object] = {"learn_nlp": math.inf, "local_halflife_buckets": 12.0,
+                                        "seasonal": True, "season_max_error": 0.1,
                                         **(values_options or {})}
         self._counts = CountsDetector(**counts_kw)  # type: ignore[arg-type]
         self._values = ValuesDetector(**values_kw)  # type: ignore[arg-type]

@@ -52,6 +52,7 @@ class ValuesDetector:
         learn_nlp: float = 8.0,
         seasonal: bool = False,
         season_halflife_s: float = 7 * 86_400.0,
+        season_max_error: float = 0.8,
         min_slot_s: float = 900.0,
         local_halflife_buckets: float = 0.0,
         warmup_buckets: int = 30,
@@ -74,6 +75,7 @@ class ValuesDetector:
         self._local_decay = 0.5 ** (1.0 / local_halflife_buckets) if local_halflife_buckets > 0 else 0.0
         self._local_m = self._local_w = self._local_sq = self._local_sw = 0.0
         self.season_halflife_s = season_halflife_s
+        self.season_max_error = season_max_error
         self._offsets: list[float] | None = None
         self._slot_n: list[int] = []
         self._season_rate = 0.0
@@ -152,7 +154,7 @@ class ValuesDetector:
         if offsets is not None:
             slot = clock.slot_of_day(at_s)
             # the time-of-day profile serves only once it predicts better than the level
-            if self._slot_n[slot] >= 2 and self._err_s < 0.8 * self._err_f:
+            if self._slot_n[slot] >= 2 and self._err_s < self.season_max_error * self._err_f:
                 level = mean + offsets[slot]
                 seasonal_spread = math.sqrt(self._err_s / self._err_w)
                 spread = seasonal_spread if seasonal_spread > floor else floor
