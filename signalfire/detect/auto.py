@@ -28,6 +28,9 @@ ranks above the tenth burst of the month. With ``record_power``, an onset
 whose raw evidence falls short of the biggest seen before in the series is
 scaled down by (evidence / biggest) ** record_power.
 
+The alarm is the counts detector's own for counts (an episode per outage,
+with its floors on absolute counts); for measurements, every onset alarms.
+
 Counts use their own ``counts_*`` values of the long half-life, the report
 level, the suppression, the penalty and the record power: tweets and reports
 are burstier than measurements.
@@ -156,7 +159,7 @@ class AutoDetector:
                 self._integral = False
             self._first.append(x)
             self._first_times.append(at_s)
-            nlp_c, _ = self._counts.evidence(at_s, value)
+            nlp_c, alarm_c = self._counts.evidence(at_s, value)
             nlp_v, _ = self._values.evidence(at_s, value)
             if self._seen >= self.decide_after:
                 first = sorted(self._first)
@@ -172,10 +175,19 @@ class AutoDetector:
                     self.record_power = self._counts_record_power
                     self.suppress_buckets = self._counts_suppress_buckets
             nlp = nlp_c if self._integral else nlp_v
+            inner_alarm = alarm_c if kind == "counts" else False
         elif kind == "counts":
-            nlp, _ = self._counts.evidence(at_s, value)
+            nlp, inner_alarm = self._counts.evidence(at_s, value)
         else:
             nlp, _ = self._values.evidence(at_s, value)
+            inner_alarm = False
+        score, onset = self._shape(nlp)
+        # Counts alarm as the counts detector does (an episode per outage, with its
+        # floors on absolute counts); measurements alarm at each onset.
+        return score, inner_alarm if kind == "counts" else onset
+
+    def _shape(self, nlp: float) -> tuple[float, bool]:
+        """The score of one bucket from its evidence: non-zero only at an onset."""
         raw = nlp
         nlp = self._likelihood(raw)
         self._n += 1
