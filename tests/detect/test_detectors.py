@@ -353,3 +353,30 @@ def test_the_local_test_sees_a_jump_a_slow_baseline_calls_ordinary() -> None:
     _, local = score_series(ValuesDetector(local_halflife_buckets=10.0), times, values.tolist())
     assert any(onset <= s <= onset + 2 for s in alarm_minutes(local))
     assert not any(onset <= s <= onset + 2 for s in alarm_minutes(plain))
+
+
+@pytest.mark.parametrize(("values", "gaps_s", "kind"), [
+    ([float(i % 7) for i in range(30)], [300.0] * 29, "counts"),
+    ([float(i % 7) for i in range(30)], [300.0, 600.0, 900.0] * 9 + [300.0, 300.0], "counts"),  # gaps
+    ([float(200 + i % 7) for i in range(30)], [840.0, 600.0, 900.0] * 9 + [660.0, 600.0], "values"),  # per trip
+    ([float(5000 + i % 7) for i in range(30)], [300.0] * 29, "values"),  # too big to be Poisson
+])
+def test_auto_tells_counts_from_measurements(values: list[float], gaps_s: list[float], kind: str) -> None:
+    detector = AutoDetector()
+    at_s = START_S
+    for value, gap_s in zip(values, [0.0, *gaps_s], strict=True):
+        at_s += gap_s
+        detector.update(at_s, value)
+    assert detector.kind == kind
+
+
+def test_counts_both_directions_hear_a_drop() -> None:
+    n = 3 * DAY_MIN
+    values = poisson_series(np.full(n, 40.0), seed=13)
+    drop = 2 * DAY_MIN
+    values[drop:drop + 30] = [0.0] * 30
+    times = minutes_times(n)
+    up_scores, _ = score_series(CountsDetector(), times, values)
+    both_scores, _ = score_series(CountsDetector(direction="both"), times, values)
+    assert max(up_scores[drop:drop + 30]) < 0.2
+    assert max(both_scores[drop:drop + 30]) > 0.5
