@@ -30,6 +30,7 @@ from signalfire.notify.transports import (
     SmtpConfig,
     Transport,
     WebhookTransport,
+    webhook_session,
 )
 from signalfire.publish.html import HtmlRenderer
 from signalfire.publish.site import Publisher, topics_for
@@ -125,9 +126,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
             tasks.append(asyncio.create_task(engine.run(detection_every_s)))
         client = None
         if background if notify is None else notify:
-            import httpx
-
-            client = httpx.AsyncClient(follow_redirects=False)
+            client = webhook_session()
             transports: dict[str, Transport] = {
                 "webhook": WebhookTransport(client, messages, system_clock),
                 "apprise": AppriseTransport(messages)}
@@ -146,7 +145,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
                     await task
             await anyio.to_thread.run_sync(writer.stop)
             if client is not None:
-                await client.aclose()
+                await client.close()
             for d in dispatchers:
                 for transport in d.transports.values():
                     if isinstance(transport, EmailTransport):

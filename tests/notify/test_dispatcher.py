@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from notify_receivers import HookReceiver, MailSink
 from standardwebhooks.webhooks import Webhook
@@ -18,7 +17,12 @@ from signalfire.domain.status import ComponentStatus, IncidentStatus
 from signalfire.notify.dispatcher import Dispatcher, backoff_s
 from signalfire.notify.messages import LinkTokens, Messages
 from signalfire.notify.signing import new_secret
-from signalfire.notify.transports import AppriseTransport, EmailTransport, WebhookTransport
+from signalfire.notify.transports import (
+    AppriseTransport,
+    EmailTransport,
+    WebhookTransport,
+    webhook_session,
+)
 
 BASE = "https://status.example.com"
 
@@ -46,7 +50,7 @@ class Rig:
         self.messages = Messages(store, base_url=BASE, links=self.links)
         self.mail = mail
 
-    def dispatcher(self, client: httpx.AsyncClient, **options: Any) -> Dispatcher:
+    def dispatcher(self, client: Any, **options: Any) -> Dispatcher:
         transports = {
             "webhook": WebhookTransport(client, self.messages, lambda: datetime.now(UTC)),
             "email": EmailTransport(self.messages, host="127.0.0.1", port=self.mail.port,
@@ -69,7 +73,7 @@ def rig(store, clock, mail) -> Rig:
 
 def run(rig: Rig, rounds: int = 1, **options: Any) -> Dispatcher:
     async def go() -> Dispatcher:
-        async with httpx.AsyncClient() as client:
+        async with webhook_session() as client:
             d = rig.dispatcher(client, **options)
             for _ in range(rounds):
                 await d.run_once()
@@ -196,7 +200,7 @@ def test_two_dispatchers_never_send_one_message_twice(rig: Rig, hooks: HookRecei
     rig.open_incident()
 
     async def both() -> None:
-        async with httpx.AsyncClient() as client:
+        async with webhook_session() as client:
             a = rig.dispatcher(client, batch=7, worker="a")
             b = rig.dispatcher(client, batch=7, worker="b")
             for _ in range(12):

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LiveServer, serve_demo
 from playwright.sync_api import expect
+from web_live import LiveServer, serve_demo
 
 from signalfire.domain.status import IncidentStatus
 from signalfire.notify.transports import SmtpConfig
