@@ -339,13 +339,19 @@ class NotificationsMixin:
             or_(d.claimed_until.is_(None), d.claimed_until < now)).order_by(d.id).limit(limit)
         if kind is not None:  # one stream per channel kind: slow email never holds up webhooks
             due = due.where(d.kind == kind)
-        if not self.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
+        if self.is_sqlite:
+            picked = d.id.in_(due.scalar_subquery())
+        else:
+            # A CTE, not ``IN (subquery)``: PostgreSQL may run a LIMIT … SKIP LOCKED
+            # subquery again for every row it updates, claiming far more than
+            # ``limit`` rows (all of them, in a test), which a crash then repeats.
+            chosen = due.with_for_update(skip_locked=True).cte("due")
+            picked = d.id == chosen.c.id
         until = now + timedelta(seconds=lease_s)
         with self._write(public=False) as conn:
             ids = [r.id for r in conn.execute(
                 update(t.deliveries).where(
-                    d.id.in_(due.scalar_subquery()), d.status == "pending",
+                    picked, d.status == "pending",
                     or_(d.claimed_until.is_(None), d.claimed_until < now))
                 .values(claimed_by=worker, claimed_until=until, attempts=d.attempts + 1)
                 .returning(d.id))]

@@ -134,3 +134,16 @@ def test_operator_channels_hear_operator_only_events(any_store, clock, page):
     assert bad.value.field == "events[0]"
     assert [c.name for c in any_store.list_channels(p.id)] == ["ops", "resolved-only"]
     assert narrow.events == ("incident.resolved",)
+
+
+def test_a_claim_takes_no_more_than_its_limit(any_store, clock, page):
+    p, _, _ = page
+    for i in range(12):
+        any_store.subscribe(p.id, kind="webhook", address=f"https://h.example/{i}", now=clock(),
+                            confirmed=True)
+    any_store.emit(p.id, EventKind.INCIDENT_CREATED, "i", now=clock())
+    any_store.fan_out(now=clock())
+    assert len(any_store.claim_deliveries("w", now=clock(), limit=5)) == 5
+    assert len(any_store.claim_deliveries("w", now=clock(), limit=5)) == 5
+    assert len(any_store.claim_deliveries("w", now=clock(), limit=5)) == 2
+    assert any_store.claim_deliveries("w", now=clock(), limit=5, kind="email") == []
