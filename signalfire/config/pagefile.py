@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from signalfire.config.channels import ChannelSpec, apply_channels
 from signalfire.config.detection import DetectionSpec, apply_detection, detection_problems
 from signalfire.config.monitors import MonitorSpec, apply_monitors, monitor_problems
 from signalfire.config.spec import Name, Spec, Text, null_as
@@ -73,6 +74,7 @@ class PageSpec(_Spec):
     report_categories: Annotated[list[Name], _null_as(lambda: list(DEFAULT_CATEGORIES)),
                                  Field(min_length=1, max_length=30)] = list(DEFAULT_CATEGORIES)
     detection: DetectionSpec | None = None
+    channels: Annotated[list[ChannelSpec], _null_as(list)] = []
 
     @field_validator("slug")
     @classmethod
@@ -346,6 +348,7 @@ def _apply_page(store: Store, spec: PageSpec, now: datetime, report: ApplyReport
                        for name in components)
     apply_monitors(store, spec, page.id, now, report)
     apply_detection(store, spec, page.id, now, report)
+    apply_channels(store, spec, page.id, now, report)
     wanted_categories = [(category_slug(label), label) for label in spec.report_categories]
     if store.report_categories(page.id) != wanted_categories:
         store.set_report_categories(page.id, wanted_categories)
