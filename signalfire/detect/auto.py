@@ -28,12 +28,21 @@ ranks above the tenth burst of the month. With ``record_power``, an onset
 whose raw evidence falls short of the biggest seen before in the series is
 scaled down by (evidence / biggest) ** record_power.
 
+Counts are also judged by how rare their values are in the series' own history
+(``Novelty``: the empirical tail probability of the most extreme count of the
+last ``short_buckets``, on a scale where 1 is a count beyond all seen before):
+an onset needs a novelty of at least ``counts_novelty_gate``, and its score is
+scaled by the novelty ** ``counts_novelty_power``. Tweets and reports have a
+daily rhythm and bursts every other day; a baseline that adapts calls each of
+them surprising, while the history of values knows they are common.
+
 The alarm is the counts detector's own for counts (an episode per outage,
 with its floors on absolute counts); for measurements, every onset alarms.
 
 Counts use their own ``counts_*`` values of the long half-life, the report
 level, the suppression, the penalty and the record power: tweets and reports
-are burstier than measurements.
+are burstier than measurements. Measurements are not judged by novelty: their
+anomalies are often usual values at unusual times (a busy-hour load at night).
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from itertools import pairwise
 
 from signalfire.detect.counts import CountsDetector
 from signalfire.detect.detector import Verdict
+from signalfire.detect.novelty import Novelty
 from signalfire.detect.tails import normal_upper_nlp, score_of
 from signalfire.detect.values import ValuesDetector
 
@@ -76,11 +86,14 @@ class AutoDetector:
         long_buckets: float = 2000.0,
         counts_long_buckets: float = 10_000.0,
         busy_penalty: float = 0.0,
-        counts_busy_penalty: float = 0.5,
+        counts_busy_penalty: float = 0.0,
         busy_horizon_buckets: int = 10_000,
         record_power: float = 0.0,
         counts_record_power: float = 0.5,
         cap_nlp: float = 10.0,
+        counts_novelty_power: float = 1.0,
+        counts_novelty_gate: float = 0.7,
+        novelty_history: int = 50_000,
         decide_after: int = 20,
         max_count_median: float = 1000.0,
         counts_options: dict[str, object] | None = None,
@@ -105,6 +118,12 @@ class AutoDetector:
         self.busy_horizon_buckets = busy_horizon_buckets
         self.record_power = record_power
         self._counts_record_power = counts_record_power
+        self.novelty_power = 0.0
+        self._counts_novelty_power = counts_novelty_power
+        self.novelty_gate = 0.0
+        self._counts_novelty_gate = counts_novelty_gate
+        self._novelty = Novelty(novelty_history)
+        self._novel = [0.0] * max(1, short_buckets)
         self._past_peak = 0.0
         self._event_peak = 0.0
         self._onsets: deque[int] = deque()
@@ -174,6 +193,8 @@ class AutoDetector:
                     self.busy_penalty = self._counts_busy_penalty
                     self.record_power = self._counts_record_power
                     self.suppress_buckets = self._counts_suppress_buckets
+                    self.novelty_power = self._counts_novelty_power
+                    self.novelty_gate = self._counts_novelty_gate
             nlp = nlp_c if self._integral else nlp_v
             inner_alarm = alarm_c if kind == "counts" else False
         elif kind == "counts":
@@ -181,15 +202,21 @@ class AutoDetector:
         else:
             nlp, _ = self._values.evidence(at_s, value)
             inner_alarm = False
-        score, onset = self._shape(nlp)
+        # only counts are judged by how rare their values are: a measurement's
+        # anomaly is often a usual value at an unusual time
+        novelty = self._novelty.observe(value) if kind != "values" else 0.0
+        score, onset = self._shape(nlp, novelty)
         # Counts alarm as the counts detector does (an episode per outage, with its
         # floors on absolute counts); measurements alarm at each onset.
         return score, inner_alarm if kind == "counts" else onset
 
-    def _shape(self, nlp: float) -> tuple[float, bool]:
+    def _shape(self, nlp: float, novelty: float) -> tuple[float, bool]:
         """The score of one bucket from its evidence: non-zero only at an onset."""
         raw = nlp
         nlp = self._likelihood(raw)
+        # the novelty of the last short_buckets values; an onset takes the highest
+        ring = self._novel
+        ring[self._n % len(ring)] = novelty
         self._n += 1
         if self._n <= self.warmup_buckets:
             return 0.0, False
@@ -208,6 +235,11 @@ class AutoDetector:
             if raw > self._past_peak:
                 self._past_peak = raw
             return 0.0, False
+        novel = max(ring)
+        if novel < self.novelty_gate:
+            # counts no higher (or lower) than the series has often had: a burst
+            # like those of every other day is no onset, and silences nothing
+            return 0.0, False
         self._armed = False
         self._quiet_left = self.suppress_buckets
         self._event_peak = raw
@@ -220,6 +252,8 @@ class AutoDetector:
         record = 1.0
         if self.record_power > 0.0 and self._past_peak > 0.0 and raw < self._past_peak:
             record = (raw / self._past_peak) ** self.record_power
+        if self.novelty_power > 0.0:
+            record *= novel ** self.novelty_power
         score = score_of(nlp * record / (1.0 + self.busy_penalty * len(onsets)), self.half_nlp)
         onsets.append(self._n)
         # the penalty ranks onsets against each other; whether this one alarms is

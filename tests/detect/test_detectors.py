@@ -11,6 +11,7 @@ import pytest
 from signalfire.detect.auto import AutoDetector
 from signalfire.detect.counts import CountsDetector
 from signalfire.detect.detector import score_series
+from signalfire.detect.novelty import Novelty
 from signalfire.detect.periods import BucketClock
 from signalfire.detect.registry import DEFAULT_DETECTOR, DETECTORS, make_detector
 from signalfire.detect.tails import chi2_upper_nlp, nb_lower_nlp, nb_upper_nlp, normal_upper_nlp
@@ -380,3 +381,50 @@ def test_counts_both_directions_hear_a_drop() -> None:
     both_scores, _ = score_series(CountsDetector(direction="both"), times, values)
     assert max(up_scores[drop:drop + 30]) < 0.2
     assert max(both_scores[drop:drop + 30]) > 0.5
+
+
+# -- novelty ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("history", "value", "novelty"), [
+    ([], 5.0, 0.0),  # nothing to compare with
+    ([1.0, 2.0, 3.0], 9.0, 1.0),  # beyond everything seen: a record
+    ([1.0, 2.0, 3.0], 0.0, 1.0),  # below everything seen: a record too
+    ([1.0, 2.0, 3.0], 2.0, math.log10(4 / 3) / math.log10(4)),  # the middle: common
+    ([2.0] * 99, 2.0, 0.0),  # the usual value
+    ([2.0] * 98 + [40.0], 40.0, math.log10(100 / 2) / math.log10(100)),  # seen once
+])
+def test_novelty_is_the_rarity_of_a_value_in_its_history(
+        history: list[float], value: float, novelty: float) -> None:
+    seen = Novelty(1000)
+    for x in history:
+        seen.observe(x)
+    assert seen.observe(value) == pytest.approx(novelty)
+
+
+def test_novelty_forgets_values_beyond_its_history() -> None:
+    seen = Novelty(3)
+    for x in (50.0, 1.0, 1.0, 1.0):  # 50 has left the history of 3
+        seen.observe(x)
+    assert seen.observe(50.0) == pytest.approx(1.0)
+    assert seen.observe(float("nan")) == 0.0  # a missing value is no news
+
+
+def test_auto_counts_a_burst_like_those_of_every_day_as_no_onset_and_a_record_as_one() -> None:
+    per_day = 288  # 5-minute buckets
+    days = 16
+    values = np.random.default_rng(21).poisson(np.full(days * per_day, 5.0)).astype(float)
+    # a burst of 60 a day at a random hour (news: no time-of-day profile can learn it)
+    starts = [day * per_day + int(h) for day, h in enumerate(np.random.default_rng(4).integers(20, 260, days))]
+    record = 14 * per_day + 150
+    for start in starts:
+        if not record - per_day // 2 < start < record + per_day // 2:
+            values[start:start + 6] = 60.0
+    values[record:record + 6] = 300.0  # once, much bigger
+    times = minutes_times(len(values), bucket_s=300.0)
+    scores, _ = AutoDetector().update_many(times, values.tolist())
+    plain, _ = AutoDetector(counts_novelty_gate=0.0).update_many(times, values.tolist())
+    later = [s for s in starts[1:] if abs(s - record) > per_day // 2]
+    assert max(max(scores[s - 3:s + 10]) for s in later) == 0.0  # a common burst by now
+    assert max(max(plain[s - 3:s + 10]) for s in later) > 0.3  # though the baseline is surprised
+    assert max(scores[record:record + 6]) > 0.5
