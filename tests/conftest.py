@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -35,7 +36,12 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
 
 
-def _postgres_store() -> Iterator[Store]:
+@contextlib.contextmanager
+def postgres_schema_url(what: str) -> Iterator[str]:
+    """A URL of the real PostgreSQL with a fresh schema of its own, dropped after.
+
+    Unreachable: the test is skipped, loudly naming ``what`` is not being
+    checked, or fails when SIGNALFIRE_REQUIRE_POSTGRES=1 (as in CI)."""
     import sqlalchemy
 
     schema = "sf_test_" + secrets.token_hex(4)
@@ -46,19 +52,37 @@ def _postgres_store() -> Iterator[Store]:
     except sqlalchemy.exc.OperationalError as exc:
         admin.dispose()
         message = (f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc.orig}); "
-                   "the Store contract is NOT being checked on PostgreSQL")
+                   f"{what} is NOT being checked on PostgreSQL")
         if os.environ.get("SIGNALFIRE_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
     sep = "&" if "?" in POSTGRES_URL else "?"
-    store = open_store(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
     try:
-        yield store
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
     finally:
-        store.close()
         with admin.begin() as conn:
             conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def _postgres_store() -> Iterator[Store]:
+    with postgres_schema_url("the Store contract") as url:
+        store = open_store(url)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db_url(request, tmp_path) -> Iterator[str]:
+    """A database URL for a server process of the test's own: a fresh SQLite file,
+    then a fresh schema of the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'process.db'}"
+        return
+    with postgres_schema_url(f"{request.node.name} (a real server process)") as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,16 +13,13 @@ from __future__ import annotations
 import collections
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from notify_receivers import HookReceiver
 
 from signalfire.domain.status import ComponentStatus, IncidentStatus
@@ -35,32 +32,6 @@ POSTGRES_URL = os.environ.get("SIGNALFIRE_TEST_POSTGRES_URL",
 SUBSCRIBERS = 240
 BATCH = 25  # the dispatcher's batch in _dispatcher.py
 LEASE_S = 2.0
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'dispatch.db'}"
-        return
-    import sqlalchemy
-
-    schema = "sf_dispatch_" + secrets.token_hex(4)
-    admin = sqlalchemy.create_engine(POSTGRES_URL.replace("postgresql://",
-                                                          "postgresql+psycopg://"))
-    try:
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:
-        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({exc})"
-        if os.environ.get("SIGNALFIRE_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 class SlowReceiver(HookReceiver):
@@ -85,9 +56,9 @@ def start(url: str) -> subprocess.Popen[str]:
     return proc
 
 
-def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_was_in_flight(db_url):
+def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_was_in_flight(any_db_url):
     receiver = SlowReceiver().start()
-    store = open_store(db_url)
+    store = open_store(any_db_url)
     try:
         now = datetime.now(UTC)
         page = store.put_page("app", name="App", now=now)
@@ -99,7 +70,7 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_was_in_flight(d
                               body="Looking.", now=now,
                               components={feed.id: ComponentStatus.MAJOR_OUTAGE})
 
-        first = start(db_url)
+        first = start(any_db_url)
         deadline = time.monotonic() + 60
         while sum(len(v) for v in receiver.received.values()) < SUBSCRIBERS // 3:
             assert time.monotonic() < deadline, "the first dispatcher sent too little"
@@ -110,7 +81,7 @@ def test_a_killed_dispatcher_loses_nothing_and_repeats_only_what_was_in_flight(d
         before = sum(len(v) for v in receiver.received.values())
         assert before < SUBSCRIBERS, "killed too late to cut the fan-out"
 
-        second = start(db_url)
+        second = start(any_db_url)
         try:
             deadline = time.monotonic() + 90
             while store.delivery_counts(page.id).get("sent", 0) < SUBSCRIBERS:
