@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from signalfire import __version__
@@ -51,11 +52,13 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:
             for line in exc.errors:
-                err.print(f"[red]error:[/red] {line}", highlight=False, markup=True)
+                # Escaped: messages quote conditions like [STATUS], which rich
+                # would otherwise take for markup and drop.
+                err.print(f"[red]error:[/red] {escape(line)}", highlight=False, markup=True)
             sys.exit(2)
         except SignalfireError as exc:
             where = f"{exc.field}: " if exc.field else ""
-            err.print(f"[red]error:[/red] {where}{exc.message}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(where + exc.message)}", highlight=False)
             sys.exit(2)
 
 

@@ -67,6 +67,20 @@ def test_config_validate_names_every_bad_key_path(run, tmp_path):
     assert "pages[0].colour" in result.output
 
 
+def test_errors_keep_their_square_brackets(run, tmp_path):
+    f = tmp_path / "page.yaml"
+    f.write_text(PAGEFILE + """    monitors:
+      - name: api
+        component: API
+        kind: http
+        target: https://example.com/
+        conditions: ["[STAUTS] == 200"]
+""")
+    result = run("config", "validate", str(f))
+    assert result.exit_code == 2
+    assert "unknown placeholder [STAUTS]; did you mean [STATUS]?" in result.output
+
+
 def test_config_apply_is_idempotent(run, tmp_path):
     f = tmp_path / "page.yaml"
     f.write_text(PAGEFILE)
