@@ -109,9 +109,9 @@ class HtmlRenderer:
         return self._render("incident.html", v=view, page=view.page, incident=incident,
                             base=view.base_url)
 
-    def is_it_down_page(self, view: PageView, crowd: Any) -> bytes:
+    def is_it_down_page(self, view: PageView, crowd: Any, *, window_min: int = 30) -> bytes:
         return self._render("is_it_down.html", v=view, page=view.page, crowd=crowd,
-                            chart=crowd.chart, base=view.base_url)
+                            chart=crowd.chart, base=view.base_url, window_min=window_min)
 
     def subscription_page(self, page: Any, *, base: str, state: str, **context: Any) -> bytes:
         """The pages a subscriber's links lead to: pending, confirmed, manage, unsubscribe."""

@@ -60,11 +60,12 @@ class Publisher:
     """Renders a page's public documents from the Store."""
 
     def __init__(self, store: Store, *, base_url: str, clock: Callable[[], datetime],
-                 html: Any | None = None) -> None:
+                 html: Any | None = None, report_window_min: int = 30) -> None:
         self.store = store
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.html = html
+        self.report_window_min = report_window_min  # told to people on the report form
         self._routes: dict[str, Callable[[Page, Mapping[str, str]], Rendered]] = {
             "/api/v2/summary.json": self.summary,
             "/api/v2/status.json": self.status,
@@ -250,7 +251,8 @@ class Publisher:
 
         v = self._view(page, page_url)
         crowd = crowd_view(self.store, page, now=self.clock())
-        body = self.html.is_it_down_page(v, crowd) if self.html else b""
+        body = (self.html.is_it_down_page(v, crowd, window_min=self.report_window_min)
+                if self.html else b"")
         return Rendered.make(body, HTML, topics_for(page.id, "reports"), max_age_s=10)
 
     def is_it_down_json(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:

@@ -79,7 +79,8 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     when it is given."""
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
-    publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer())
+    publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer(),
+                          report_window_min=max(1, round(report_window_s / 60)))
     documents = Documents(publisher, pages, cache)
     metrics = Metrics(store)
     metrics.gauge("signalfire_render_cache_entries", "Public documents held rendered",

@@ -102,3 +102,16 @@ def test_collectors_send_batches(crowd, clock):
     assert r.status_code == 422 and r.json()["field"] == "reports.2.category"
     assert crowd.store.count_raw_reports(crowd.page_id) == 10  # nothing of the bad batch
     assert crowd.anon.post("/api/v1/reports/batch", json=batch).status_code == 401
+
+
+def test_the_form_tells_the_counting_window_in_force(store, clock):
+    from starlette.testclient import TestClient
+
+    from signalfire.web.app import create_app
+
+    page = store.put_page("app", name="App", now=clock())
+    store.set_report_categories(page.id, [("app", "App not loading")])
+    app = create_app(store, clock=clock, background=False, default_page="app",
+                     report_window_s=15 * 60)
+    with TestClient(app) as client:
+        assert "counts every 15 minutes" in client.get("/is-it-down").text
