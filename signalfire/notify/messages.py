@@ -157,9 +157,16 @@ class Messages:
             doc = sp.incident_doc(incident, components, base_url=page_url)
             payload["incident"] = doc
             latest = incident.updates[0] if incident.updates else None
-            subject = f"[{page.name}] {incident.name}: {_words(incident.status.value)}"
-            if d.event_kind is EventKind.INCIDENT_AUTO_DETECTED:
-                subject = f"[{page.name}] Detected automatically: {incident.name}"
+            status = _words(incident.status.value)
+            subject = {
+                EventKind.INCIDENT_AUTO_DETECTED: f"Detected automatically: {incident.name}",
+                EventKind.INCIDENT_UPDATED: f"Update on {incident.name}: {status}",
+                EventKind.INCIDENT_RESOLVED: f"Resolved: {incident.name}",
+                EventKind.MAINTENANCE_SCHEDULED: f"Maintenance planned: {incident.name}",
+                EventKind.MAINTENANCE_STARTED: f"Maintenance started: {incident.name}",
+                EventKind.MAINTENANCE_COMPLETED: f"Maintenance completed: {incident.name}",
+            }.get(d.event_kind, f"{incident.name}: {status}")
+            subject = f"[{page.name}] {subject}"
             context.update(incident=incident, latest=latest,
                            incident_url=f"{page_url}/incidents/{incident.id}",
                            affected=[components[c].name for c in incident.component_ids

@@ -111,6 +111,12 @@ def test_an_email_subscriber_confirms_then_hears_of_the_incident(rig: Rig) -> No
     html = news.get_body(("html",)).get_content()
     assert "Videos do not load" in html and "Manage your subscription" in html
 
+    (incident,) = rig.store.list_incidents(rig.page.id)
+    rig.store.add_update(incident.id, status=IncidentStatus.RESOLVED, body="Fixed.",
+                         now=rig.clock())
+    run(rig)  # the resolution goes at once, without the coalescing wait
+    assert rig.mail.to("ana@example.com")[-1]["Subject"] == "[Clipstream] Resolved: Videos do not load"
+
 
 def test_webhooks_are_signed_in_statuspages_shape(rig: Rig, hooks: HookReceiver) -> None:
     secret = new_secret()
