@@ -98,12 +98,12 @@ class HtmlRenderer:
     def _render(self, template: str, **context: Any) -> bytes:
         return self.env.get_template(template).render(**context).encode()
 
-    def status_page(self, view: PageView) -> bytes:
+    def status_page(self, view: PageView, *, subscribe: bool = True) -> bytes:
         indicator, description = view.indicator
         return self._render(
             "status.html", v=view, page=view.page, indicator=indicator.value,
             description=description, groups=view.group_rows(),
-            recent=view.recent_incidents(), base=view.base_url)
+            recent=view.recent_incidents(), base=view.base_url, subscribe=subscribe)
 
     def incident_page(self, view: PageView, incident: Incident) -> bytes:
         return self._render("incident.html", v=view, page=view.page, incident=incident,

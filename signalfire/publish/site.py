@@ -60,12 +60,15 @@ class Publisher:
     """Renders a page's public documents from the Store."""
 
     def __init__(self, store: Store, *, base_url: str, clock: Callable[[], datetime],
-                 html: Any | None = None, report_window_min: int = 30) -> None:
+                 html: Any | None = None, report_window_min: int = 30,
+                 email_subscriptions: bool = True) -> None:
         self.store = store
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.html = html
         self.report_window_min = report_window_min  # told to people on the report form
+        # The subscribe form shows only where email can be sent (an SMTP server is set).
+        self.email_subscriptions = email_subscriptions
         self._routes: dict[str, Callable[[Page, Mapping[str, str]], Rendered]] = {
             "/api/v2/summary.json": self.summary,
             "/api/v2/status.json": self.status,
@@ -222,7 +225,8 @@ class Publisher:
 
     def status_page(self, page: Page, query: Mapping[str, str], page_url: str) -> Rendered:
         v = self._view(page, page_url)
-        body = self.html.status_page(v) if self.html else b""
+        body = (self.html.status_page(v, subscribe=self.email_subscriptions)
+                if self.html else b"")
         return Rendered.make(body, HTML,
                              topics_for(page.id, "components", "incidents", "maintenance"))
 

@@ -80,7 +80,8 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     cache = RenderCache()
     pages = PageDirectory(store, default_page)
     publisher = Publisher(store, base_url=base_url, clock=clock, html=HtmlRenderer(),
-                          report_window_min=max(1, round(report_window_s / 60)))
+                          report_window_min=max(1, round(report_window_s / 60)),
+                          email_subscriptions=smtp is not None)
     documents = Documents(publisher, pages, cache)
     metrics = Metrics(store)
     metrics.gauge("signalfire_render_cache_entries", "Public documents held rendered",
@@ -166,6 +167,7 @@ def create_app(store: Store, *, base_url: str = "http://127.0.0.1:8000",
     api.state.link_tokens = link_tokens
     api.state.subscribe_limiter = RateLimiter(per_minute=5, burst=3)
     api.state.wake_dispatcher = lambda: [d.wake() for d in dispatchers]
+    api.state.email_subscriptions = smtp is not None
     problems.install(api)
     api.include_router(admin.router)
     api.include_router(detection_api.router)

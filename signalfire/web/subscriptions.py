@@ -73,6 +73,9 @@ async def _fields(request: Request) -> tuple[dict[str, Any], bool]:
 async def subscribe(request: Request) -> Response:
     """Subscribe an email address to a page's incidents and maintenance."""
     svc = services(request)
+    if not request.app.state.email_subscriptions:
+        raise InputError("this server sends no email (no SMTP server is set up); follow "
+                         "the page's Atom feed instead", field="email")
     fields, is_form = await _fields(request)
     unknown = set(fields) - {"page", "email", "components", HONEYPOT}
     if unknown:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 from starlette.testclient import TestClient
 
+from signalfire.notify.transports import SmtpConfig
 from signalfire.web.app import create_app
 
 BASE = "http://status.test"
@@ -34,8 +35,10 @@ def make_env(clock):
         feed = store.create_component(page.id, name="Feed", group_id=group.id, now=clock())
         login = store.create_component(page.id, name="Login", now=clock(), position=1)
         _, secret = store.create_token("tests", now=clock())
+        # An SMTP server is named so that email subscriptions are open; nothing
+        # connects to it, since background duties (the dispatcher) are off.
         app = create_app(store, base_url=BASE, clock=clock, background=False,
-                         max_body_bytes=64_000)
+                         max_body_bytes=64_000, smtp=SmtpConfig(host="127.0.0.1", port=9))
         client = TestClient(app, base_url=BASE, headers={"Authorization": f"Bearer {secret}"})
         anon = TestClient(app, base_url=BASE)
         return Env(client, anon, store, page.id, feed.id, login.id, group.id)

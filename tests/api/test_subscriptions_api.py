@@ -121,3 +121,17 @@ def _token(env, sid):
     from signalfire.notify.messages import LinkTokens
 
     return LinkTokens(env.store.instance_secret("subscriber-links")).token(sid)
+
+
+def test_without_an_smtp_server_there_is_no_form_and_no_subscribing(store, clock):
+    from starlette.testclient import TestClient
+
+    from signalfire.web.app import create_app
+
+    store.put_page("app", name="App", now=clock())
+    app = create_app(store, clock=clock, background=False, default_page="app")
+    with TestClient(app) as client:
+        assert 'id="subscribe"' not in client.get("/").text
+        r = client.post("/api/v1/subscriptions", json={"page": "app", "email": "a@example.com"})
+        assert r.status_code == 422 and r.json()["field"] == "email"
+        assert "SMTP" in r.json()["error"]
