@@ -48,7 +48,10 @@ def test_every_monitor_runs_on_its_interval_without_drift():
     # 2 s at a 0.2 s interval: 10 runs each, give or take the first offset.
     assert all(9 <= n <= 11 for n in runs.values()), runs
     assert len(got) == sum(runs.values())  # stop() flushed everything
-    assert s.lag_percentile(0.99) < 0.1
+    # Lag is measured, not bounded tightly: on a loaded machine a run can start a
+    # couple of hundred ms late (CI once saw 0.22 s). Drift would pile up far more:
+    # 10 rounds of 0.05 s checks pushing the schedule back would be 0.5 s.
+    assert s.lag_percentile(0.99) < 0.4
 
 
 def test_a_check_slower_than_its_interval_is_skipped_not_piled_up():
