@@ -17,6 +17,7 @@ writers never deadlock each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -49,15 +50,20 @@ class ReportWriter:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # C: ~4× cheaper
         self._threads: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        self._stopping = threading.Event()
         self.commits = 0
         self.committed = 0
 
     def start(self) -> None:
         with self._start_lock:
             if not self._threads:
+                self._stopping.clear()
                 self._threads = [threading.Thread(target=self._run, args=(self._queue,),
                                                   daemon=True, name=f"report-writer-{i}")
                                  for i in range(self.writers)]
+                if self.store.is_sqlite:
+                    self._threads.append(threading.Thread(
+                        target=self._checkpoint, daemon=True, name="wal-checkpointer"))
                 for thread in self._threads:
                     thread.start()
 
@@ -65,7 +71,8 @@ class ReportWriter:
         """Commit what is queued, then stop."""
         with self._start_lock:
             threads, self._threads = self._threads, []
-        for _ in threads:
+        self._stopping.set()
+        for _ in range(self.writers if threads else 0):
             self._queue.put(None)
         for thread in threads:
             thread.join(30)
@@ -112,13 +119,41 @@ class ReportWriter:
                     # The thread keeps its connection: no pool checkout (and on
                     # PostgreSQL no liveness ping) per commit.
                     conn = self.store.engine.connect()
+                    if self.store.is_sqlite:
+                        # Its commits checkpoint rarely, and find little left to
+                        # copy: _checkpoint does most of it beside them. The
+                        # writer's own checkpoint is what lets the WAL start over.
+                        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=2000")
+                        conn.commit()
                 if not self._commit(jobs, conn):
                     conn.invalidate()  # it may be broken: the next commit opens another
                     conn.close()
                     conn = None
         finally:
             if conn is not None:
+                if self.store.is_sqlite:
+                    with contextlib.suppress(Exception):  # back to the pool as found
+                        conn.exec_driver_sql("PRAGMA wal_autocheckpoint=1000")
+                        conn.commit()
                 conn.close()
+
+    def _checkpoint(self, every_s: float = 0.5) -> None:
+        """Copy the WAL into the database file beside the writer, not in its commits.
+
+        SQLite checkpoints when a commit finds the WAL long enough, and that
+        commit waits for it (a flush of the database file): during a flood of
+        single reports that was the p99. A passive checkpoint here takes no lock
+        the writer needs, so commits go on while it copies; the writer's own
+        occasional checkpoint then has little left to do, and restarts the WAL
+        (a checkpoint from another connection cannot, while the writer keeps
+        appending, so the WAL would grow without end)."""
+        while not self._stopping.wait(every_s):
+            try:
+                with self.store.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    conn.commit()
+            except Exception:  # busy or gone: the next round tries again
+                log.debug("event=wal_checkpoint_skipped", exc_info=True)
 
     def _commit(self, jobs: list[_Job], conn: Connection) -> bool:
         reports = [r for job in jobs for r in job.reports]

@@ -33,10 +33,6 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            # Checkpoint every 32 MB of WAL rather than 4 MB: each checkpoint
-            # flushes the database file, and during a flood of reports the
-            # default made every few commits pay for one (12 % of batch intake).
-            cur.execute("PRAGMA wal_autocheckpoint=8192")
             cur.close()
 
         return engine
