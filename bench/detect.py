@@ -60,15 +60,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from signalfire.cli.main import main as cli  # noqa: E402
-from signalfire.detect.detector import score_series  # noqa: E402
-from signalfire.detect.nab import nab_score, nab_scores  # noqa: E402
-from signalfire.detect.registry import DEFAULT_DETECTOR, DETECTORS, make_detector  # noqa: E402
-from signalfire.detect.series_io import (  # noqa: E402
+from signalfire.cli.series_io import (  # noqa: E402
     load_windows,
     read_columns,
     series_files,
     write_scored,
 )
+from signalfire.detect.detector import score_series  # noqa: E402
+from signalfire.detect.nab import nab_score, nab_scores  # noqa: E402
+from signalfire.detect.registry import DEFAULT_DETECTOR, DETECTORS, make_detector  # noqa: E402
 
 NAB_DEV = REPO / "bench" / "data" / "nab-dev"
 GOAL_POINTS_PER_S = 50_000

@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from signalfire.cli.series_io import load_windows, read_columns
 from signalfire.detect.detector import score_series
 from signalfire.detect.nab import nab_scores
 from signalfire.detect.registry import DETECTORS
-from signalfire.detect.series_io import load_windows, read_columns
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "nab-dev"
 TWEETS = "realTweets/"

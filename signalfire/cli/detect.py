@@ -54,9 +54,9 @@ def detect_replay(input_dir: Path, output_dir: Path, detector_name: str | None) 
     reported with its line and gets no output; the others are still replayed,
     and the exit status is then 2.
     """
+    from signalfire.cli.series_io import SeriesError, read_columns, series_files, write_scored
     from signalfire.detect.detector import score_series
     from signalfire.detect.registry import DEFAULT_DETECTOR, make_detector
-    from signalfire.detect.series_io import SeriesError, read_columns, series_files, write_scored
 
     name = detector_name or DEFAULT_DETECTOR
     try:
@@ -118,7 +118,7 @@ def detect_score(output_dir: Path, windows_path: Path, profile: str, threshold: 
     the first alarm in it; and false alarms per day outside windows. The first
     15% of each file (at most 750 rows) is a probation period, not scored.
     """
-    from signalfire.detect.series_io import SeriesError
+    from signalfire.cli.series_io import SeriesError
 
     if use_alarms and threshold is not None:
         raise click.UsageError("use --threshold or --alarms, not both")
@@ -132,8 +132,8 @@ def detect_score(output_dir: Path, windows_path: Path, profile: str, threshold: 
 
 def _score(output_dir: Path, windows_path: Path, profile: str, threshold: float | None,
            use_alarms: bool, as_json: bool) -> None:
+    from signalfire.cli.series_io import SeriesError, load_windows, read_columns, series_files
     from signalfire.detect.nab import nab_scores, profile_name
-    from signalfire.detect.series_io import SeriesError, load_windows, read_columns, series_files
 
     windows = load_windows(windows_path)
     files = series_files(output_dir)

@@ -49,11 +49,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
 from itertools import pairwise
 
 from signalfire.detect.counts import CountsDetector
-from signalfire.detect.detector import Verdict
+from signalfire.detect.detector import StepDetector
 from signalfire.detect.novelty import Novelty
 from signalfire.detect.tails import normal_upper_nlp, score_of
 from signalfire.detect.values import ValuesDetector
@@ -69,7 +68,7 @@ def _on_a_grid(times_s: list[float]) -> bool:
     return all(abs(g / step - round(g / step)) < 1e-6 for g in gaps)
 
 
-class AutoDetector:
+class AutoDetector(StepDetector):
     """Counts or values by the look of the data, with one score per onset."""
 
     def __init__(
@@ -153,21 +152,6 @@ class AutoDetector:
     def kind(self) -> str | None:
         """"counts" or "values" once decided."""
         return self._kind
-
-    def update(self, at_s: float, value: float) -> Verdict:
-        score, alarm = self._step(at_s, value)
-        return Verdict(score, alarm)
-
-    def update_many(self, times_s: Sequence[float], values: Sequence[float]
-                    ) -> tuple[list[float], list[bool]]:
-        step = self._step
-        scores: list[float] = []
-        alarms: list[bool] = []
-        for at_s, value in zip(times_s, values, strict=True):
-            score, alarm = step(at_s, value)
-            scores.append(score)
-            alarms.append(alarm)
-        return scores, alarms
 
     def _step(self, at_s: float, value: float) -> tuple[float, bool]:
         kind = self._kind

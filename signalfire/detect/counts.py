@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from signalfire.detect.detector import Verdict
+from signalfire.detect.detector import StepDetector
 from signalfire.detect.periods import BucketClock
 from signalfire.detect.tails import nb_lower_nlp, nb_upper_nlp, score_of
 
@@ -48,7 +48,7 @@ def _decay(halflife_s: float, bucket_s: float) -> float:
     return 0.5 ** (bucket_s / halflife_s) if halflife_s > 0 else 0.0
 
 
-class CountsDetector:
+class CountsDetector(StepDetector):
     """Streaming detector for count series; see the module docstring."""
 
     def __init__(
@@ -199,21 +199,6 @@ class CountsDetector:
             self._dow_den[day] = self._dow_den[day] * d_day + level * f_tod
 
     # -- the verdicts -----------------------------------------------------
-
-    def update(self, at_s: float, value: float) -> Verdict:
-        score, alarm = self._step(at_s, value)
-        return Verdict(score, alarm)
-
-    def update_many(self, times_s: Sequence[float], values: Sequence[float]
-                    ) -> tuple[list[float], list[bool]]:
-        step = self._step
-        scores: list[float] = []
-        alarms: list[bool] = []
-        for at_s, value in zip(times_s, values, strict=True):
-            score, alarm = step(at_s, value)
-            scores.append(score)
-            alarms.append(alarm)
-        return scores, alarms
 
     def _step(self, at_s: float, value: float) -> tuple[float, bool]:
         best, alarm = self.evidence(at_s, value)

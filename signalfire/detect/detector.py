@@ -26,6 +26,29 @@ class Detector(Protocol):
     def update(self, at_s: float, value: float) -> Verdict: ...
 
 
+class StepDetector:
+    """Base of detectors written as one ``_step`` per bucket: ``update`` and the
+    replay's ``update_many`` both run that same step, so they cannot disagree."""
+
+    def _step(self, at_s: float, value: float) -> tuple[float, bool]:
+        raise NotImplementedError
+
+    def update(self, at_s: float, value: float) -> Verdict:
+        score, alarm = self._step(at_s, value)
+        return Verdict(score, alarm)
+
+    def update_many(self, times_s: Sequence[float], values: Sequence[float]
+                    ) -> tuple[list[float], list[bool]]:
+        step = self._step
+        scores: list[float] = []
+        alarms: list[bool] = []
+        for at_s, value in zip(times_s, values, strict=True):
+            score, alarm = step(at_s, value)
+            scores.append(score)
+            alarms.append(alarm)
+        return scores, alarms
+
+
 def score_series(detector: Detector, times_s: Sequence[float],
                  values: Sequence[float]) -> tuple[list[float], list[bool]]:
     """Feed a whole series through ``detector``; the scores and alarms in order."""

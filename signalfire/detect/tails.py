@@ -39,15 +39,7 @@ def nb_upper_nlp(count: float, mean: float, phi: float) -> float:
     x = count - 0.5  # continuity correction: P(X >= k) ~ P(Y >= k - 1/2)
     if x <= mean or mean <= 0.0:
         return 0.0
-    deviance = x * math.log(x / mean)
-    if phi > 1e-12:
-        size = 1.0 / phi
-        deviance -= (x + size) * math.log((x + size) / (mean + size))
-    else:
-        deviance -= x - mean
-    if deviance <= 0.0:
-        return 0.0
-    return normal_upper_nlp(math.sqrt(2.0 * deviance))
+    return _nb_tail_nlp(x, mean, phi)
 
 
 def nb_lower_nlp(count: float, mean: float, phi: float) -> float:
@@ -55,8 +47,11 @@ def nb_lower_nlp(count: float, mean: float, phi: float) -> float:
     x = count + 0.5
     if x >= mean or mean <= 0.0:
         return 0.0
-    if x <= 0.0:
-        x = 1e-9
+    return _nb_tail_nlp(max(x, 1e-9), mean, phi)
+
+
+def _nb_tail_nlp(x: float, mean: float, phi: float) -> float:
+    """-log10 of the tail beyond ``x`` (either side of ``mean``), from the deviance."""
     deviance = x * math.log(x / mean)
     if phi > 1e-12:
         size = 1.0 / phi

@@ -27,14 +27,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from signalfire.detect.detector import Verdict
+from signalfire.detect.detector import StepDetector
 from signalfire.detect.periods import BucketClock
 from signalfire.detect.tails import chi2_upper_nlp, normal_upper_nlp, score_of
 
 _DIRECTIONS = {"up": (True, False), "down": (False, True), "both": (True, True)}
 
 
-class ValuesDetector:
+class ValuesDetector(StepDetector):
     """Streaming detector for value series; see the module docstring."""
 
     def __init__(
@@ -102,21 +102,6 @@ class ValuesDetector:
         self._seen = 0
         self._last_alarm_s = -math.inf
         self._anomalous_since_s: float | None = None
-
-    def update(self, at_s: float, value: float) -> Verdict:
-        score, alarm = self._step(at_s, value)
-        return Verdict(score, alarm)
-
-    def update_many(self, times_s: Sequence[float], values: Sequence[float]
-                    ) -> tuple[list[float], list[bool]]:
-        step = self._step
-        scores: list[float] = []
-        alarms: list[bool] = []
-        for at_s, value in zip(times_s, values, strict=True):
-            score, alarm = step(at_s, value)
-            scores.append(score)
-            alarms.append(alarm)
-        return scores, alarms
 
     def evidence(self, at_s: float, value: float) -> tuple[float, float]:
         """Step the detector; (best nlp after correction, signed change in scale units)."""

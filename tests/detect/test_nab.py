@@ -351,7 +351,7 @@ NAB_DEV = Path(__file__).parent.parent.parent / "bench" / "data" / "nab-dev"
 
 @pytest.fixture(scope="module")
 def nab_dev():
-    from signalfire.detect.series_io import load_windows, read_columns, series_files
+    from signalfire.cli.series_io import load_windows, read_columns, series_files
 
     windows = load_windows(NAB_DEV / "windows.json")
     times = {f.as_posix(): read_columns(NAB_DEV / "data" / f).times_s

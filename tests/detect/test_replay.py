@@ -126,7 +126,7 @@ def test_a_single_file_can_be_replayed(tmp_path):
     (["2015-02-26 21:42", "2015-02-26 21:42"], [1424986920.0, 1424986920.0]),  # repeats are kept
 ])
 def test_nab_and_iso_timestamps_are_read_as_utc(stamps, expected, tmp_path):
-    from signalfire.detect.series_io import read_columns
+    from signalfire.cli.series_io import read_columns
 
     f = tmp_path / "s.csv"
     f.write_text("timestamp,value\n" + "".join(f"{s},1\n" for s in stamps))

@@ -1,5 +1,6 @@
-"""The domain is pure: no I/O library, no environment, no clock of its own (time is
-a parameter). A module that needs one belongs in the shell (engine, store, web)."""
+"""The domain and the detectors are pure: no I/O library, no environment, no clock of
+their own (time is a parameter). A module that needs one belongs in the shell
+(engine, store, web, cli)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ from pathlib import Path
 
 import pytest
 
+import signalfire.detect
 import signalfire.domain
 
-DOMAIN = Path(signalfire.domain.__file__).parent
+PURE = [Path(signalfire.domain.__file__).parent, Path(signalfire.detect.__file__).parent]
 FORBIDDEN_MODULES = {"sqlalchemy", "httpx", "asyncio", "anyio", "os", "socket", "subprocess",
-                     "threading", "requests", "signalfire.store", "signalfire.engine",
+                     "threading", "requests", "csv", "pathlib", "shutil", "tempfile", "signalfire.store", "signalfire.engine",
                      "signalfire.web", "signalfire.probes"}
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic"}
 
 
 def _modules():
-    return sorted(p for p in DOMAIN.glob("*.py"))
+    return sorted(p for package in PURE for p in package.glob("*.py"))
 
 
-@pytest.mark.parametrize("path", _modules(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_a_domain_module_imports_no_io_and_reads_no_clock(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
