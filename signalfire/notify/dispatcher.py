@@ -54,6 +54,7 @@ class Dispatcher:
         # Chat services throttle bursts: an operator channel gets at most this many
         # messages a minute; the rest wait their turn rather than fail.
         self._channel_limit = RateLimiter(per_minute=channel_per_minute, burst=channel_burst)
+        self._channel_wait_s = 60.0 / channel_per_minute  # until the next token
         self._wake = asyncio.Event()
         self.sent = 0
         self.failed = 0
@@ -132,8 +133,7 @@ class Dispatcher:
         if transport is None:
             return f"no {d.kind} transport is configured", False, None
         if d.channel_id and not self._channel_limit.allow(d.channel_id):
-            return "held back by the channel's rate limit", False, 60.0 / max(
-                1.0, self._channel_limit.rate_s * 60)
+            return "held back by the channel's rate limit", False, self._channel_wait_s
         async with self._slots:
             try:
                 await transport.send(d)

@@ -150,9 +150,13 @@ class NotificationsMixin:
         return found[0]
 
     def list_subscribers(self: Store, page_id: str, *, kind: str | None = None,
-                         limit: int = 100, offset: int = 0) -> list[Subscriber]:
+                         failing: bool = False, limit: int = 100,
+                         offset: int = 0) -> list[Subscriber]:
+        """A page's subscribers, oldest first; ``failing``: only those with a
+        delivery error on record."""
         s = t.subscribers.c
-        where = [s.page_id == page_id] + ([s.kind == kind] if kind else [])
+        where = [s.page_id == page_id] + ([s.kind == kind] if kind else []) + (
+            [s.last_error.is_not(None)] if failing else [])
         with self._read() as conn:
             return self._subscribers(conn, and_(*where), limit=limit, offset=offset)
 

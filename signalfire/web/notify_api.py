@@ -180,9 +180,9 @@ def enable_channel(channel_id: str, svc: Svc) -> dict[str, Any]:
 def deliveries(page: str, svc: Svc) -> dict[str, Any]:
     """How the page's messages fare: counts by status, and who is failing and why."""
     p = svc.store.get_page(page)
-    failing = [s for s in svc.store.list_subscribers(p.id, limit=1000) if s.last_error]
+    failing = svc.store.list_subscribers(p.id, failing=True, limit=100)
     return {"counts": svc.store.delivery_counts(p.id),
             "subscribers": svc.store.count_subscribers(p.id),
-            "failing_subscribers": [_subscriber_out(s) for s in failing[:100]],
+            "failing_subscribers": [_subscriber_out(s) for s in failing],
             "failing_channels": [_channel_out(c) for c in svc.store.list_channels(p.id)
                                  if c.last_error]}

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -48,8 +49,6 @@ async def _fields(request: Request) -> tuple[dict[str, Any], bool]:
         fields["components"] = parsed.get("component")
         return fields, True
     if ctype.startswith("application/json"):
-        import json
-
         try:
             doc = json.loads(body or b"{}")
         except ValueError as exc:

@@ -216,3 +216,16 @@ def test_two_dispatchers_never_send_one_message_twice(rig: Rig, hooks: HookRecei
     ids = [h["webhook-id"] for i in range(60) for h, _ in hooks.received[f"/h{i}"]]
     assert len(ids) == 60 and len(set(ids)) == 60
     assert rig.store.delivery_counts(rig.page.id) == {"sent": 60}
+
+
+def test_a_chat_channel_gets_no_more_than_its_rate(rig: Rig, hooks: HookReceiver) -> None:
+    target = hooks.url("/chat").replace("http://", "json://")
+    rig.store.create_channel(rig.page.id, name="ops", kind="apprise", target=target,
+                             now=rig.clock())
+    for n in range(3):  # three separate incidents: nothing to merge
+        rig.store.create_incident(rig.page.id, name=f"Trouble {n}",
+                                  status=IncidentStatus.INVESTIGATING, body="Looking.",
+                                  now=rig.clock())
+    run(rig, channel_per_minute=2, channel_burst=1)
+    assert len(hooks.bodies("/chat")) == 1  # the burst; the others wait their turn
+    assert rig.store.delivery_counts(rig.page.id) == {"sent": 1, "pending": 2}

@@ -92,6 +92,7 @@ def test_a_permanent_failure_stops_the_subscriber_and_keeps_the_error(any_store,
     any_store.finish_deliveries("w", now=clock(), failed=[(d.id, "410 Gone", True)])
     gone = any_store.get_subscriber(s.id)
     assert gone.disabled_at is not None and gone.last_error == "410 Gone"
+    assert [f.id for f in any_store.list_subscribers(p.id, failing=True)] == [s.id]
     any_store.emit(p.id, EventKind.INCIDENT_UPDATED, "i", now=clock())
     any_store.fan_out(now=clock())
     assert any_store.claim_deliveries("w", now=clock() + timedelta(hours=1)) == []
