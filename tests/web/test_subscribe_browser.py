@@ -68,6 +68,18 @@ def test_a_visitor_subscribes_confirms_hears_and_leaves(browser: Any, site: Live
         assert link is not None
         page.goto(link.group(1))
         expect(page.get_by_role("heading", level=1)).to_have_text("You are subscribed")
+        page.screenshot(path=str(SCREENSHOTS / "subscribed.png"), full_page=True)
+        page.get_by_role("link", name="Choose components or unsubscribe").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your subscription")
+        page.get_by_label("Only these components:").check()
+        page.locator(".sub-components label").first.locator("input").check()
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("status")).to_have_text("Saved.")
+        page.screenshot(path=str(SCREENSHOTS / "manage-subscription.png"), full_page=True)
+        (subscriber,) = site.store.list_subscribers(site.page_id)
+        assert subscriber.component_ids is not None and len(subscriber.component_ids) == 1
+        site.store.subscribe(site.page_id, kind="email", address=subscriber.address,
+                             now=datetime.now(UTC), confirmed=True)  # back to everything
 
         site.store.create_incident(site.page_id, name="Uploads are failing",
                                    status=IncidentStatus.INVESTIGATING,
